@@ -1,0 +1,73 @@
+"""Options and output helpers shared by every command module."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ddrisk.errors import InputError
+
+catalog_option = click.option(
+    "--catalog",
+    "catalog_source",
+    default=None,
+    metavar="FILE_OR_NAME",
+    help="Catalog file (.yaml/.json) or built-in name. Default: dung-mai-2025.",
+)
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+def parse_id_list(value: str | None, *, option: str, known: list[str], source: str = "command line") -> list[str]:
+    """Split ``A,B,C`` and check each id against ``known`` (case-insensitive match allowed)."""
+    if value is None:
+        return []
+    by_upper = {k.upper(): k for k in known}
+    ids: list[str] = []
+    for raw in (part.strip() for part in value.split(",")):
+        if not raw:
+            continue
+        resolved = raw if raw in known else by_upper.get(raw.upper())
+        if resolved is None:
+            raise InputError(
+                source, option, f"unknown id '{raw}'", f"use ids from the catalog: {', '.join(known)}"
+            )
+        if resolved in ids:
+            raise InputError(source, option, f"'{resolved}' is listed twice", "name each layer once")
+        ids.append(resolved)
+    if not ids:
+        raise InputError(source, option, "no ids given", f"give a comma-separated list such as {','.join(known[:2])}")
+    return ids
+
+
+def echo_json(payload: Any) -> None:
+    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def fail(error: InputError) -> None:
+    """Print a one-line error and exit 2 (no traceback)."""
+    click.echo(f"ddrisk: error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+def lazy(import_path: str) -> Callable[[], Any]:
+    module, _, name = import_path.partition(":")
+
+    def load() -> Any:
+        return getattr(__import__(module, fromlist=[name]), name)
+
+    return load

@@ -1,0 +1,1 @@
+"""Quantitative risk: joint-failure probability of a stack under named dependence models."""

@@ -1,0 +1,1 @@
+"""Empirical correlated stress testing of real safety layers."""

@@ -1,0 +1,72 @@
+"""The one contract every safety layer meets, whatever runs behind it.
+
+A layer receives a batch of items and returns one :class:`Verdict` per item, in
+order. ``blocked`` is ``True``/``False``, or ``None`` when the layer could not
+decide; then ``error`` says why. An error is never a pass and never a block:
+analyses count it separately.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Item:
+    """One prompt (or response) shown to every layer."""
+
+    item_id: str
+    text: str
+    family: str = "unspecified"
+    behavior_id: str = ""
+    harmful: bool = True
+    role: Literal["user", "assistant"] = "user"
+    source: str = ""
+
+    @property
+    def text_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    blocked: bool | None
+    score: float | None = None
+    latency_ms: float = 0.0
+    error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.blocked is None and not self.error:
+            raise ValueError("a verdict without a decision must carry an error")
+
+
+@runtime_checkable
+class Layer(Protocol):
+    """What the runner needs from a layer.
+
+    ``name`` is unique within a run. ``config()`` returns the settings that change
+    verdicts (never secrets): the cache key hashes it. ``unavailable_reason()``
+    returns ``None`` when the layer can run, else a one-line reason (missing
+    package, missing ``node``...), so the runner reports it instead of dropping it.
+    """
+
+    name: str
+
+    def config(self) -> dict[str, Any]: ...
+
+    def unavailable_reason(self) -> str | None: ...
+
+    def check(self, items: Sequence[Item]) -> list[Verdict]: ...
+
+    def close(self) -> None: ...
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Stable short hash of a layer configuration (the cache key's middle part)."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
