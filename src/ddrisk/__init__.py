@@ -12,8 +12,18 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from ddrisk.catalog import Catalog, load_catalog  # noqa: E402
-from ddrisk.errors import DdriskError, InputError  # noqa: E402
+from ddrisk.analysis import (
+    UnclearPolicy,
+    analyze,
+    best_stacks,
+    failure_mode_priorities,
+    pairwise_overlap,
+    robustness,
+    stack_coverage,
+    technique_groups,
+)
+from ddrisk.catalog import Catalog, load_catalog
+from ddrisk.errors import DdriskError, InputError
 
 __all__ = [
     "Catalog",

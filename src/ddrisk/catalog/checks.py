@@ -46,13 +46,20 @@ def catalog_problems(catalog: Catalog) -> list[Problem]:
     problems += _duplicates("failure_modes", mode_ids)
     problems += _duplicates("raters", rater_ids)
     problems += [
-        (("references", i, "key"), f"duplicate reference key '{k}'", "give every reference its own key")
+        (
+            ("references", i, "key"),
+            f"duplicate reference key '{k}'",
+            "give every reference its own key",
+        )
         for i, k in enumerate(reference_keys)
         if reference_keys.index(k) != i
     ]
 
     known_refs = set(reference_keys)
-    for kind, entries in (("techniques", catalog.techniques), ("failure_modes", catalog.failure_modes)):
+    for kind, entries in (
+        ("techniques", catalog.techniques),
+        ("failure_modes", catalog.failure_modes),
+    ):
         for i, entry in enumerate(entries):
             for j, key in enumerate(entry.references):
                 if key not in known_refs:

@@ -35,10 +35,14 @@ def _read_text(source: str | Path) -> tuple[str, str]:
         try:
             return str(path), path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise InputError(str(path), f"byte {exc.start}", "not UTF-8 text", "save the file as UTF-8") from None
+            raise InputError(
+                str(path), f"byte {exc.start}", "not UTF-8 text", "save the file as UTF-8"
+            ) from None
     name = str(source)
     if name in builtin_catalog_names():
-        text = resources.files(_BUILTIN_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+        text = (
+            resources.files(_BUILTIN_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
+        )
         return f"built-in catalog {name}", text
     if path.exists():
         raise InputError(name, None, "is not a file", "pass a catalog .yaml/.json file")
@@ -63,7 +67,9 @@ def _compose(label: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     except yaml.YAMLError as exc:
         raise InputError(label, None, f"malformed YAML/JSON: {exc}", "fix the syntax") from None
     if node is None:
-        raise InputError(label, "line 1", "the file is empty", "write a catalog mapping (see `ddrisk schema`)")
+        raise InputError(
+            label, "line 1", "the file is empty", "write a catalog mapping (see `ddrisk schema`)"
+        )
     lines: dict[tuple[Any, ...], int] = {}
 
     def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
@@ -89,7 +95,7 @@ def _compose(label: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
 
     walk(node, ())
     try:
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:  # pragma: no cover - compose already parsed it
         raise InputError(label, None, f"malformed YAML/JSON: {exc}", "fix the syntax") from None
     return data, lines
@@ -120,28 +126,42 @@ def _explain(error: dict[str, Any], data: Any) -> tuple[str, str]:
     if kind == "missing":
         return f"missing required key '{field}'", f"add '{field}' (see `ddrisk schema`)"
     if kind in {"less_than_equal", "greater_than_equal", "less_than", "greater_than"}:
-        return f"value {error.get('input')!r} out of range: {error['msg'].lower()}", "use a value in the allowed range"
+        return (
+            f"value {error.get('input')!r} out of range: {error['msg'].lower()}",
+            "use a value in the allowed range",
+        )
     if kind == "string_pattern_mismatch":
         return (
             f"invalid id {error.get('input')!r}",
             "start ids with a letter and use only letters, digits, '_', '-' or '.'",
         )
     if kind in {"enum", "literal_error"}:
-        return f"invalid value {error.get('input')!r}: {error['msg']}", "use one of the listed values"
-    return f"{error['msg']} (got {error.get('input')!r})"[:300], "correct the value's type or content"
+        return (
+            f"invalid value {error.get('input')!r}: {error['msg']}",
+            "use one of the listed values",
+        )
+    return f"{error['msg']} (got {error.get('input')!r})"[
+        :300
+    ], "correct the value's type or content"
 
 
 def parse_catalog(text: str, *, label: str = "<catalog>") -> Catalog:
     """Validate catalog text; raise :class:`InputError` at the first located problem."""
     data, lines = _compose(label, text)
     if not isinstance(data, dict):
-        raise InputError(label, "line 1", "a catalog must be a mapping of keys to values", "see `ddrisk schema`")
+        raise InputError(
+            label, "line 1", "a catalog must be a mapping of keys to values", "see `ddrisk schema`"
+        )
     try:
         catalog = Catalog.model_validate(data, context={"skip_cross_checks": True})
     except ValidationError as exc:
         first = exc.errors()[0]
         problem, fix = _explain(first, data)
-        loc = tuple(part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+        loc = tuple(
+            part
+            for part in first["loc"]
+            if not (isinstance(part, str) and part.startswith("function-"))
+        )
         raise InputError(label, _where(loc, lines), problem, fix) from None
     problems = catalog_problems(catalog)
     if problems:

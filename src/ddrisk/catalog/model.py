@@ -156,7 +156,9 @@ class Rating(_Strict):
     @model_validator(mode="after")
     def _level_or_probability(self) -> Rating:
         if self.level is None and self.probability is None:
-            raise ValueError("a rating needs a 'level' (prone/not_prone/unclear) or a 'probability'")
+            raise ValueError(
+                "a rating needs a 'level' (prone/not_prone/unclear) or a 'probability'"
+            )
         return self
 
     @property

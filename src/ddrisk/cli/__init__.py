@@ -39,13 +39,14 @@ def main() -> None:
 
 
 def _register() -> None:
-    from ddrisk.cli import catalog_cmds
+    from ddrisk.cli import analyze_cmd, catalog_cmds
 
     for command in (
         catalog_cmds.schema,
         catalog_cmds.validate,
         catalog_cmds.show,
         catalog_cmds.crosswalk,
+        analyze_cmd.analyze,
     ):
         main.add_command(command)
 

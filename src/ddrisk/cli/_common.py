@@ -22,7 +22,9 @@ catalog_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
-def parse_id_list(value: str | None, *, option: str, known: list[str], source: str = "command line") -> list[str]:
+def parse_id_list(
+    value: str | None, *, option: str, known: list[str], source: str = "command line"
+) -> list[str]:
     """Split ``A,B,C`` and check each id against ``known`` (case-insensitive match allowed)."""
     if value is None:
         return []
@@ -34,13 +36,23 @@ def parse_id_list(value: str | None, *, option: str, known: list[str], source: s
         resolved = raw if raw in known else by_upper.get(raw.upper())
         if resolved is None:
             raise InputError(
-                source, option, f"unknown id '{raw}'", f"use ids from the catalog: {', '.join(known)}"
+                source,
+                option,
+                f"unknown id '{raw}'",
+                f"use ids from the catalog: {', '.join(known)}",
             )
         if resolved in ids:
-            raise InputError(source, option, f"'{resolved}' is listed twice", "name each layer once")
+            raise InputError(
+                source, option, f"'{resolved}' is listed twice", "name each layer once"
+            )
         ids.append(resolved)
     if not ids:
-        raise InputError(source, option, "no ids given", f"give a comma-separated list such as {','.join(known[:2])}")
+        raise InputError(
+            source,
+            option,
+            "no ids given",
+            f"give a comma-separated list such as {','.join(known[:2])}",
+        )
     return ids
 
 

@@ -12,7 +12,9 @@ from ddrisk.cli._common import catalog_option, echo_json
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+)
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of the catalog format."""
     text = json.dumps(catalog_json_schema(), indent=2) + "\n"
@@ -59,7 +61,9 @@ def show(catalog_source: str | None, fmt: str) -> None:
 
 @click.command()
 @catalog_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+)
 def crosswalk(catalog_source: str | None, output: Path | None) -> None:
     """Export failure-mode crosswalks (MIT AI Risk Repository, NIST, EU AI Act) as SSSOM TSV."""
     from ddrisk.io.sssom import crosswalk_tsv

@@ -1,0 +1,84 @@
+"""``ddrisk analyze``: the paper's structural analysis on any catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ddrisk.analysis import UnclearPolicy
+from ddrisk.analysis import analyze as run_analysis
+from ddrisk.catalog import load_catalog
+from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
+
+
+@click.command()
+@catalog_option
+@click.option(
+    "--policy",
+    type=click.Choice([p.value for p in UnclearPolicy]),
+    default=UnclearPolicy.BOUNDS.value,
+    show_default=True,
+    help="How '?' cells count: as prone, as not prone, or both side by side.",
+)
+@click.option("--stack", metavar="A,B,...", help="Report the straight-through modes of this stack.")
+@click.option(
+    "--k-max", type=click.IntRange(min=1), help="Largest stack size to rank (default: all)."
+)
+@click.option(
+    "--top", type=click.IntRange(min=1), default=5, show_default=True, help="Stacks kept per size."
+)
+@click.option(
+    "--group-threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Jaccard-distance cut for correlated groups.",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed for sampled '?' resolutions."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON here.",
+)
+@json_option
+def analyze(
+    catalog_source: str | None,
+    policy: str,
+    stack: str | None,
+    k_max: int | None,
+    top: int,
+    group_threshold: float,
+    seed: int,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Overlap, groups, stack coverage, best stacks, priorities and robustness of a catalog."""
+    import json
+
+    from ddrisk.report.analysis_terminal import print_analysis
+
+    catalog = load_catalog(catalog_source)
+    layers = parse_id_list(stack, option="--stack", known=catalog.technique_ids) if stack else None
+    result = run_analysis(
+        catalog,
+        policy=policy,
+        stack=layers,
+        k_max=k_max,
+        top=top,
+        group_threshold=group_threshold,
+        seed=seed,
+    )
+    if output:
+        output.write_text(
+            json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        print_analysis(result)
+        if output:
+            click.echo(f"wrote {output}")
