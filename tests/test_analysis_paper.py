@@ -49,7 +49,8 @@ def test_finding_2_high_tax_techniques_have_fewest_modes(builtin, policy):
         for t in builtin.technique_ids
     }
     others = [c for t, c in counts.items() if t not in {"SCIAI", "IDA"}]
-    assert max(counts["SCIAI"], counts["IDA"]) <= min(others)
+    fewest = max(counts["SCIAI"], counts["IDA"]) <= min(others)
+    assert fewest == (policy == "optimistic")  # on definite cells; SCIAI's '?' cells decide
     # IDA has two definite failure modes; Scientist AI one definite plus two unclear.
     assert counts["IDA"] == 2 and counts["SCIAI"] == (3 if policy == "pessimistic" else 1)
 
@@ -120,9 +121,11 @@ def test_all_findings_hold_on_builtin(result):
         "swiss_cheese",
         "fragility",
     ]
-    assert all(f.holds for f in result.findings), [
-        f.statement for f in result.findings if not f.holds
-    ]
+    by_key = {f.key: f for f in result.findings}
+    assert all(f.holds for k, f in by_key.items() if k != "high_tax_group")
+    # "Fewest failure modes" holds on definite cells; counting Scientist AI's two '?' as prone,
+    # it has 3, more than RE's 2, and the summary says so rather than hiding it.
+    assert by_key["high_tax_group"].holds_by_policy == {"pessimistic": False, "optimistic": True}
     text = " ".join(f.statement for f in result.findings)
     for fragment in (
         "RLHF, RLAIF and W2S",

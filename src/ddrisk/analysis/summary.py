@@ -28,15 +28,48 @@ class Finding:
     holds: bool
     statement: str
     numbers: dict[str, Any] = field(default_factory=dict)
+    holds_by_policy: dict[str, bool] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "title": self.title,
             "holds": self.holds,
+            "holds_by_policy": self.holds_by_policy,
             "statement": self.statement,
             "numbers": self.numbers,
         }
+
+
+_READING = {
+    "pessimistic": "counting '?' as prone",
+    "optimistic": "counting only definite ✗ cells",
+}
+
+
+def _finding(
+    key: str,
+    title: str,
+    texts: dict[str, str],
+    holds: dict[str, bool],
+    numbers: dict[str, Any],
+    tail: str = "",
+) -> Finding:
+    """Merge per-policy statements: once when they agree, side by side when they differ."""
+    if len(set(texts.values())) == 1:
+        body = next(iter(texts.values()))
+        if len(texts) > 1:
+            body += " (the same whether or not '?' counts as prone)"
+    else:
+        body = "; ".join(f"{_READING.get(p, p)}: {t}" for p, t in texts.items())
+    return Finding(
+        key,
+        title,
+        all(holds.values()),
+        body + "." + (f" {tail}" if tail else ""),
+        numbers,
+        holds,
+    )
 
 
 def _names(items: list[str] | tuple[str, ...]) -> str:
@@ -55,20 +88,20 @@ def _range(values: list[int]) -> str:
 
 def _correlated(profile: Profile, groups: GroupsResult, policies: list[str]) -> Finding:
     n_modes = len(profile.modes)
-    parts, numbers, holds = [], {}, True
+    texts, numbers, holds = {}, {}, {}
     for policy in policies:
         found = groups.of_kind("correlated", policy)
-        holds &= bool(found)
+        holds[policy] = bool(found)
         masks = dict(
             zip(profile.techniques, profile.prone_masks(UnclearPolicy(policy)), strict=True)
         )
-        texts = []
+        group_texts = []
         for g in found:
             identical = [
                 f"{a} = {b}" for a, b in combinations(g.members, 2) if masks[a] == masks[b]
             ]
             taxes = sorted(set(g.safety_tax.values()))
-            texts.append(
+            group_texts.append(
                 f"{_names(g.members)} (safety tax {'/'.join(taxes)}) are each prone to "
                 f"{_range(list(g.failure_counts.values()))} of {n_modes} failure modes and share "
                 f"{len(g.shared_modes)}: {', '.join(g.shared_modes) or 'none'} (mean Jaccard "
@@ -76,34 +109,35 @@ def _correlated(profile: Profile, groups: GroupsResult, policies: list[str]) -> 
                 + (f"; identical profiles: {', '.join(identical)}" if identical else "")
             )
             numbers.setdefault(policy, []).append({**g.to_dict(), "identical_profiles": identical})
-        parts.append(f"[{policy}] " + ("; ".join(texts) if texts else "no correlated group"))
-    return Finding(
+        texts[policy] = "; ".join(group_texts) if group_texts else "no correlated group"
+    return _finding(
         "correlated_group",
         "Low-tax techniques that fail together",
+        texts,
         holds,
-        " ".join(parts) + ". Stacking members of one correlated group adds little depth.",
         numbers,
+        "Stacking members of one correlated group adds little depth.",
     )
 
 
 def _high_tax(profile: Profile, groups: GroupsResult, policies: list[str]) -> Finding:
-    parts, numbers, holds = [], {}, True
+    texts, numbers, holds = {}, {}, {}
     for policy in policies:
         found = groups.of_kind("high_tax", policy)
         masks = dict(
             zip(profile.techniques, profile.prone_masks(UnclearPolicy(policy)), strict=True)
         )
         if not found:
-            holds = False
-            parts.append(f"[{policy}] no unclustered high-tax technique")
+            holds[policy] = False
+            texts[policy] = "no unclustered high-tax technique"
             continue
         g = found[0]
         others = [masks[t].bit_count() for t in profile.techniques if t not in g.members]
         fewest = bool(others) and max(g.failure_counts.values()) <= min(others)
-        holds &= fewest
+        holds[policy] = fewest
         counts = ", ".join(f"{t} {c}" for t, c in g.failure_counts.items())
-        parts.append(
-            f"[{policy}] {_names(g.members)} carry a high safety tax and are prone to {counts} failure modes; "
+        texts[policy] = (
+            f"{_names(g.members)} carry a high safety tax and are prone to {counts} failure modes; "
             f"every other technique is prone to at least {min(others) if others else 0}"
             + (" (the fewest)" if fewest else " (not the fewest)")
         )
@@ -113,12 +147,8 @@ def _high_tax(profile: Profile, groups: GroupsResult, policies: list[str]) -> Fi
             "min_other_count": min(others) if others else None,
             "fewest": fewest,
         }
-    return Finding(
-        "high_tax_group",
-        "High-tax techniques with the fewest failure modes",
-        holds,
-        "; ".join(parts) + ".",
-        numbers,
+    return _finding(
+        "high_tax_group", "High-tax techniques with the fewest failure modes", texts, holds, numbers
     )
 
 
@@ -130,12 +160,12 @@ def _complementary(
     policies: list[str],
 ) -> Finding:
     n_modes = len(profile.modes)
-    parts, numbers, holds = [], {}, True
+    texts, numbers, holds = {}, {}, {}
     for policy in policies:
         found = groups.of_kind("complementary", policy)
+        holds[policy] = bool(found)
         if not found:
-            holds = False
-            parts.append(f"[{policy}] no complementary pair")
+            texts[policy] = "no complementary pair"
             continue
         g = found[0]
         members = tuple(g.members)
@@ -144,8 +174,8 @@ def _complementary(
         overall = (
             stacks.best(len(members), policy) if len(members) in stacks.ranked[policy] else None
         )
-        parts.append(
-            f"[{policy}] {_names(members)} share only {len(g.shared_modes)} failure mode "
+        texts[policy] = (
+            f"{_names(members)} share only {len(g.shared_modes)} failure mode "
             f"({', '.join(g.shared_modes) or 'none'}), so together they leave {len(g.shared_modes)} of "
             f"{n_modes} modes straight-through"
             + (
@@ -166,27 +196,27 @@ def _complementary(
             "best_without_high_tax": is_best_affordable,
             "best_overall": overall.to_dict() if overall else None,
         }
-    return Finding(
+    return _finding(
         "complementary_pair",
         "Complementary techniques that cover each other",
+        texts,
         holds,
-        "; ".join(parts) + ". This assumes the techniques can be combined without interfering.",
         numbers,
+        "This assumes the techniques can be combined without interfering.",
     )
 
 
 def _priority(profile: Profile, priorities: PrioritiesResult, policies: list[str]) -> Finding:
     n = len(profile.techniques)
-    parts, numbers = [], {}
-    all_defeated = []
+    texts, numbers, holds = {}, {}, {}
     for policy in policies:
         ranked = priorities.priorities[policy]
         top = [p for p in ranked if p.rank == 1]
         most = max(len(p.defeats) for p in ranked)
         universal = [p.mode for p in ranked if len(p.defeats) == n]
-        all_defeated += universal
-        parts.append(
-            f"[{policy}] {_names([p.mode for p in top])} defeats {len(top[0].defeats)} of {n} techniques "
+        holds[policy] = not universal
+        texts[policy] = (
+            f"{_names([p.mode for p in top])} defeats {len(top[0].defeats)} of {n} techniques "
             f"(all but {_names(top[0].spared)}) and comes first; "
             + (
                 f"{_names(universal)} defeats every technique"
@@ -199,100 +229,97 @@ def _priority(profile: Profile, priorities: PrioritiesResult, policies: list[str
             "max_defeated": most,
             "defeats_all": universal,
         }
-    return Finding(
-        "top_priority",
-        "The failure mode most techniques share",
-        not all_defeated,
-        "; ".join(parts) + ".",
-        numbers,
-    )
+    return _finding("top_priority", "The failure mode most techniques share", texts, holds, numbers)
 
 
 def _arithmetic() -> Finding:
-    from ddrisk.risk.dependence import paper_arithmetic
+    from ddrisk.risk.dependence import comonotone_all_fail, independent_all_fail
 
-    numbers = paper_arithmetic(n_layers=PAPER_LAYERS, layer_failure=PAPER_LAYER_FAILURE)
+    marginals = [PAPER_LAYER_FAILURE] * PAPER_LAYERS
+    numbers = {
+        "n_layers": PAPER_LAYERS,
+        "layer_failure": PAPER_LAYER_FAILURE,
+        "independent": independent_all_fail(marginals),
+        "perfectly_correlated": comonotone_all_fail(marginals),
+    }
     return Finding(
         "paper_arithmetic",
         "Why correlation matters",
         True,
         f"{PAPER_LAYERS} layers that each fail with probability {PAPER_LAYER_FAILURE} all fail with "
-        f"probability {numbers['independent']:.0e} if independent and {numbers['perfectly_correlated']:g} "
-        "if perfectly correlated (see `ddrisk risk` for where a given stack sits between the two).",
+        f"probability {numbers['independent']:.0e} if independent and "
+        f"{numbers['perfectly_correlated']:g} if perfectly correlated (`ddrisk risk` places a "
+        "given stack between the two).",
         numbers,
     )
 
 
 def _swiss_cheese(profile: Profile, policies: list[str]) -> Finding:
     n = len(profile.techniques)
-    numbers, parts = {}, []
+    title = "How many stacks let modes straight through"
     if n > 20:
-        return Finding(
-            "swiss_cheese",
-            "How many stacks let modes straight through",
-            True,
-            "skipped: more than 20 techniques",
-            {},
-        )
+        return Finding("swiss_cheese", title, True, "Skipped: more than 20 techniques.")
+    texts, numbers = {}, {}
     full = (1 << len(profile.modes)) - 1
     for policy in policies:
         masks = profile.prone_masks(UnclearPolicy(policy))
-        counts = {"A_several_straight_through": 0, "B_one_straight_through": 0, "C_none": 0}
+        several = one = none = 0
         for subset in range(1, 1 << n):
             mask = full
             for i in range(n):
                 if subset >> i & 1:
                     mask &= masks[i]
             straight = mask.bit_count()
-            key = (
-                "C_none"
-                if straight == 0
-                else "B_one_straight_through"
-                if straight == 1
-                else "A_several_straight_through"
-            )
-            counts[key] += 1
-        numbers[policy] = {**counts, "stacks": (1 << n) - 1}
-        parts.append(
-            f"[{policy}] of {(1 << n) - 1} possible stacks, {counts['A_several_straight_through']} let two or more "
-            f"modes straight through (panel A), {counts['B_one_straight_through']} exactly one (panel B) and "
-            f"{counts['C_none']} none (panel C)"
+            several += straight >= 2
+            one += straight == 1
+            none += straight == 0
+        numbers[policy] = {
+            "stacks": (1 << n) - 1,
+            "A_several_straight_through": several,
+            "B_one_straight_through": one,
+            "C_none": none,
+        }
+        texts[policy] = (
+            f"of {(1 << n) - 1} possible stacks, {several} let two or more modes straight "
+            f"through (panel A), {one} exactly one (panel B) and {none} none (panel C)"
         )
-    return Finding(
-        "swiss_cheese",
-        "How many stacks let modes straight through",
-        True,
-        "; ".join(parts) + ".",
-        numbers,
-    )
+    return _finding("swiss_cheese", title, texts, dict.fromkeys(policies, True), numbers)
+
+
+_CONCLUSION_LABELS = {
+    "groups": "the groups",
+    "best_pair": "the best pair",
+    "best_affordable_pair": "the best pair without high-tax layers",
+    "top_priority": "the top priority",
+}
 
 
 def _fragility(robust: RobustnessResult, policies: list[str]) -> Finding:
-    parts = []
-    labels = {
-        "groups": "the groups",
-        "best_pair": "the best pair",
-        "best_affordable_pair": "the best pair without high-tax layers",
-        "top_priority": "the top priority",
-    }
+    texts = {}
     for policy in policies:
-        counted = [f"{labels[c]} {len(robust.changes(c, policy))}" for c in labels]
-        parts.append(f"[{policy}] single-cell changes that alter {', '.join(counted)}")
-    shares = ", ".join(f"{labels[c]} {robust.holds_share(c, policies[0]):.0%}" for c in labels)
-    text = (
-        "; ".join(parts)
-        + f" (of {robust.cells_checked} possible changes). Across {robust.resolutions_checked} resolutions of the "
-        f"{len(robust.unclear_cells)} unclear cell(s), the {policies[0]} conclusions hold in: {shares}."
+        counted = [
+            f"{label} {len(robust.changes(c, policy))}" for c, label in _CONCLUSION_LABELS.items()
+        ]
+        texts[policy] = (
+            f"of {robust.cells_checked} possible single-cell changes, the number that alter "
+            + ", ".join(counted)
+        )
+    reference = policies[0]
+    shares = ", ".join(
+        f"{label} {robust.holds_share(c, reference):.0%}" for c, label in _CONCLUSION_LABELS.items()
     )
-    return Finding(
+    tail = (
+        f"Across the {robust.resolutions_checked} resolutions of the {len(robust.unclear_cells)} "
+        f"unclear cell(s), the {reference} conclusions hold in: {shares}."
+    )
+    data = robust.to_dict()
+    return _finding(
         "fragility",
         "How much each conclusion rests on single judgments",
-        True,
-        text,
-        {
-            "change_counts": robust.to_dict()["change_counts"],
-            "holds_share": robust.to_dict()["holds_share"],
-        },
+        texts,
+        dict.fromkeys(policies, True),
+        {"change_counts": data["change_counts"], "holds_share": data["holds_share"]},
+        tail,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ddrisk.analysis.analyze import AnalysisResult
@@ -10,15 +11,15 @@ from ddrisk.analysis.robustness import CONCLUSIONS
 
 
 def _pair_cell(result: AnalysisResult, a: str, b: str, policies: list[str]) -> str:
-    values = []
-    for policy in policies:
-        pair = result.overlap.pair(a, b, policy)
-        values.append(f"{pair.shared_count} ({pair.jaccard:.2f})")
-    return values[0] if len(set(values)) == 1 else " / ".join(values)
+    values = [str(result.overlap.pair(a, b, policy).shared_count) for policy in policies]
+    return values[0] if len(set(values)) == 1 else "/".join(values)
 
 
 def print_analysis(result: AnalysisResult, console: Console | None = None) -> None:
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped or captured: use a width that fits every table
+            console = Console(width=120)
     policies = list(result.groups.groups)
     settings = result.settings
     console.rule(f"[bold]ddrisk analyze[/] · {result.catalog['label']}")
@@ -34,11 +35,20 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
     console.print("\n[bold]Findings[/]")
     for number, finding in enumerate(result.findings, start=1):
         mark = "[green]holds[/]" if finding.holds else "[red]does not hold[/]"
-        console.print(f"{number}. [bold]{finding.title}[/] ({mark}): {finding.statement}")
+        if not finding.holds and any(finding.holds_by_policy.values()):
+            kept = [p for p, ok in finding.holds_by_policy.items() if ok]
+            mark = f"[yellow]holds only {', '.join(kept)}[/]"
+            if kept == ["optimistic"]:
+                mark = "[yellow]holds on definite cells only[/]"
+        console.print(
+            f"{number}. [bold]{escape(finding.title)}[/] ({mark}): {escape(finding.statement)}"
+        )
 
     techniques = list(result.groups.techniques)
     table = Table(
-        title="Shared failure modes between techniques: count (Jaccard)", show_lines=False
+        title="Failure modes shared by each pair of techniques"
+        + (" (pessimistic/optimistic where they differ)" if len(policies) > 1 else "")
+        + "; Jaccard and phi: --json"
     )
     table.add_column("")
     for t in techniques:
