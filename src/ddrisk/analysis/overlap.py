@@ -74,6 +74,7 @@ class OverlapResult:
 
     policy: str
     pairs: tuple[PairOverlap, ...]
+    techniques: tuple[str, ...] = ()
 
     def pair(self, a: str, b: str, policy: str) -> PairOverlap:
         for p in self.pairs:
@@ -92,14 +93,13 @@ class OverlapResult:
 
     def matrix(self, metric: str = "shared_count", policy: str = "pessimistic") -> pd.DataFrame:
         """Symmetric technique x technique table of one metric."""
-        frame = self.to_frame()
-        frame = frame[frame["policy"] == policy]
-        names = list(dict.fromkeys([*frame["technique_a"], *frame["technique_b"]]))
+        names = list(self.techniques)
         table = pd.DataFrame(index=names, columns=names, dtype=float)
-        for row in frame.itertuples():
-            value = getattr(row, metric)
-            table.loc[row.technique_a, row.technique_b] = value
-            table.loc[row.technique_b, row.technique_a] = value
+        for pair in self.pairs:
+            if pair.policy == policy:
+                value = pair.to_dict()[metric]
+                table.loc[pair.technique_a, pair.technique_b] = value
+                table.loc[pair.technique_b, pair.technique_a] = value
         return table
 
 
@@ -119,7 +119,7 @@ def overlap_from_profile(profile: Profile, policy: UnclearPolicy) -> OverlapResu
                     phi=phi(masks[i], masks[j], n_modes),
                 )
             )
-    return OverlapResult(policy=policy.value, pairs=tuple(pairs))
+    return OverlapResult(policy=policy.value, pairs=tuple(pairs), techniques=profile.techniques)
 
 
 def pairwise_overlap(

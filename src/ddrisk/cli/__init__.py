@@ -39,7 +39,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from ddrisk.cli import analyze_cmd, catalog_cmds
+    from ddrisk.cli import analyze_cmd, catalog_cmds, report_cmd, risk_cmds, stress_cmds
 
     for command in (
         catalog_cmds.schema,
@@ -47,6 +47,11 @@ def _register() -> None:
         catalog_cmds.show,
         catalog_cmds.crosswalk,
         analyze_cmd.analyze,
+        risk_cmds.risk,
+        risk_cmds.optimize,
+        risk_cmds.export,
+        stress_cmds.stress,
+        report_cmd.report,
     ):
         main.add_command(command)
 

@@ -49,7 +49,9 @@ class OutcomeMatrix:
     def failures(self) -> np.ndarray:
         """1.0 where the layer failed (missed a harmful item or blocked a benign one), NaN on error."""
         harmful = self.harmful[:, None]
-        return np.where(np.isnan(self.blocked), np.nan, np.where(harmful, 1.0 - self.blocked, self.blocked))
+        return np.where(
+            np.isnan(self.blocked), np.nan, np.where(harmful, 1.0 - self.blocked, self.blocked)
+        )
 
     def select_layers(self, layers: list[str]) -> OutcomeMatrix:
         index = [self.layers.index(layer) for layer in layers]

@@ -1,0 +1,856 @@
+"""Risk commands: ``risk`` (joint-failure probability), ``optimize`` and ``export mef``.
+
+Thin layer: parse options, call :mod:`ddrisk.risk`, render with rich or as JSON.
+Every bad input raises :class:`~ddrisk.errors.InputError` (one line, exit 2),
+including malformed numbers, through :class:`_Probability` and friends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ddrisk.catalog import load_catalog
+from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
+from ddrisk.errors import InputError
+from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO, MEANINGS
+from ddrisk.risk.parameters import BUILTIN
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ddrisk.risk.dependence import DependenceComparison, DependenceCurve
+    from ddrisk.risk.engine import StackFailure
+    from ddrisk.risk.importance import ImportanceMeasures
+    from ddrisk.risk.optimize import LayerValue
+    from ddrisk.risk.parameters import ResolvedParameters
+    from ddrisk.risk.uncertainty import UncertaintyResult
+
+RISK_SCHEMA = "ddrisk.risk/1"
+OPTIMIZE_SCHEMA = "ddrisk.optimize/1"
+CURVE_SCHEMA = "ddrisk.risk-curve/1"
+COMMAND_LINE = "command line"
+
+
+# ---------------------------------------------------------------------------- option types
+class _Number(click.ParamType):
+    """A number whose bad values become a one-line InputError (not click's usage block)."""
+
+    name = "number"
+
+    def __init__(
+        self, *, low: float | None = None, high: float | None = None, integer: bool = False
+    ):
+        self.low, self.high, self.integer = low, high, integer
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(value) if self.integer else float(value)
+            except (TypeError, ValueError):
+                number = None
+        option = param.opts[0] if param is not None and param.opts else "option"
+        kind = "a whole number" if self.integer else "a number"
+        bounds = []
+        if self.low is not None:
+            bounds.append(f">= {self.low:g}")
+        if self.high is not None:
+            bounds.append(f"<= {self.high:g}")
+        wanted = kind + (" " + " and ".join(bounds) if bounds else "")
+        if number is None or (isinstance(number, float) and not math.isfinite(number)):
+            raise InputError(COMMAND_LINE, option, f"{value!r} is not {kind}", f"give {wanted}")
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            raise InputError(COMMAND_LINE, option, f"{value} is out of range", f"give {wanted}")
+        return number
+
+
+def _existing_file(option: str) -> Callable[[click.Context, click.Parameter, Any], Path | None]:
+    def check(ctx: click.Context, param: click.Parameter, value: Any) -> Path | None:
+        if value is None:
+            return None
+        path = Path(value)
+        if not path.is_file():
+            raise InputError(str(path), None, "no such file", f"give an existing file to {option}")
+        return path
+
+    return check
+
+
+def parameter_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The q / p / r options shared by every risk command (see ddrisk.risk.parameters)."""
+    options = [
+        click.option(
+            "--params",
+            "params_file",
+            metavar="FILE",
+            callback=_existing_file("--params"),
+            help="YAML/JSON parameter file (q, p, residual); command-line options win over it.",
+        ),
+        click.option(
+            "--q",
+            "q_values",
+            multiple=True,
+            metavar="[MODE=]SPEC",
+            help="P(failure mode occurs): a default (--q 0.1) or per mode (--q CAP-DEV=0.3). "
+            "SPEC is a number or beta(a,b), uniform(lo,hi), loguniform(lo,hi), interval(lo,hi).",
+        ),
+        click.option(
+            "--p-prone", metavar="SPEC", help="P(layer fails | mode) for prone cells (0.9)."
+        ),
+        click.option("--p-unclear", metavar="SPEC", help="... for unclear cells (0.5)."),
+        click.option("--p-not-prone", metavar="SPEC", help="... for not-prone cells (0.05)."),
+        click.option(
+            "--p",
+            "p_cells",
+            multiple=True,
+            metavar="TECH:MODE=SPEC",
+            help="P(layer fails | mode) for one cell, e.g. --p RLHF:DEC-AL=0.7.",
+        ),
+        click.option(
+            "--residual",
+            "residual_values",
+            multiple=True,
+            metavar="[TECH=]SPEC",
+            help="P(layer fails on its own): default (--residual 0.05) or per technique.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _parameters(options: dict[str, Any]) -> Any:
+    from ddrisk.risk.parameters import build_parameters, parameters_from_cli
+
+    cli = parameters_from_cli(
+        q=options["q_values"],
+        p_prone=options["p_prone"],
+        p_unclear=options["p_unclear"],
+        p_not_prone=options["p_not_prone"],
+        p=options["p_cells"],
+        residual=options["residual_values"],
+    )
+    return build_parameters(params_file=options["params_file"], cli=cli)
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"  # also for -0.0
+    return f"{value:.{digits}g}"
+
+
+def _console() -> Console:
+    return Console(width=max(Console().width, 110), highlight=False)
+
+
+# ---------------------------------------------------------------------------- risk
+@click.command("risk")
+@catalog_option
+@click.option("--stack", metavar="A,B,...", help="Technique ids of the stack, in order.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "exact", "sample"]),
+    default="auto",
+    show_default=True,
+    help="auto uses the exact engine and switches to sampling past its budget (and says so).",
+)
+@parameter_options
+@click.option(
+    "--beta",
+    type=_Number(low=0, high=1),
+    default=DEFAULT_BETA,
+    show_default=True,
+    help="Beta-factor model: fraction of the smallest marginal due to a common cause.",
+)
+@click.option(
+    "--rho",
+    type=_Number(low=0, high=1),
+    default=DEFAULT_RHO,
+    show_default=True,
+    help="Gaussian copula: correlation between layers' latent stress variables.",
+)
+@click.option(
+    "--seed",
+    type=_Number(low=0, integer=True),
+    default=0,
+    show_default=True,
+    help="Seed for sampling and Monte Carlo uncertainty.",
+)
+@click.option(
+    "--uncertainty",
+    "n_draws",
+    type=_Number(low=0, high=1_000_000, integer=True),
+    default=0,
+    show_default=True,
+    help="Monte Carlo draws over uncertain parameters (0: off).",
+)
+@click.option(
+    "--counts",
+    "counts_file",
+    metavar="FILE",
+    callback=_existing_file("--counts"),
+    help='Stress-test counts JSON ({"LAYER": {"failures": k, "n": n}}) -> Beta posteriors.',
+)
+@click.option(
+    "--paper-example",
+    is_flag=True,
+    help="Print the paper's n x m arithmetic and the P(all fail) curve for every model.",
+)
+@click.option(
+    "--marginal",
+    type=_Number(low=0, high=1),
+    default=0.1,
+    show_default=True,
+    help="With --paper-example: each layer's failure probability.",
+)
+@click.option(
+    "--n-layers",
+    type=_Number(low=1, high=1000, integer=True),
+    default=10,
+    show_default=True,
+    help="With --paper-example: number of identical layers.",
+)
+@click.option(
+    "--figure",
+    metavar="FILE.png|svg|pdf",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the P(all fail) vs number of layers figure.",
+)
+@click.option("--full", is_flag=True, help="Print every resolved parameter, not a summary.")
+@json_option
+def risk(**options: Any) -> None:
+    """P(stack fails) from shared failure modes, beside four other dependence models.
+
+    Model: failure mode j occurs with probability q_j; layer i then fails with
+    p_ij (catalog level -> default, or the cell's own probability) and also on
+    its own with r_i; the stack fails when every layer fails. Prints every
+    parameter used, the independence prediction, the correlation penalty, the
+    effective number of layers, importance measures and the research-priority
+    ranking of failure modes.
+    """
+    if options["paper_example"]:
+        _paper_example(options)
+        return
+    catalog = load_catalog(options["catalog_source"])
+    if not options["stack"]:
+        raise InputError(
+            COMMAND_LINE, "--stack", "no stack given", "pass --stack A,B,... or --paper-example"
+        )
+    stack = parse_id_list(options["stack"], option="--stack", known=catalog.technique_ids)
+    report = build_risk_report(
+        catalog,
+        stack,
+        params=_parameters(options),
+        engine=options["engine"],
+        seed=options["seed"],
+        beta=options["beta"],
+        rho=options["rho"],
+        n_draws=options["n_draws"],
+        counts_file=options["counts_file"],
+    )
+    if options["figure"] is not None:
+        from ddrisk.report.risk_figures import save_dependence_curve
+
+        save_dependence_curve(report.curve, options["figure"])
+    if options["as_json"]:
+        echo_json(report.to_dict())
+        return
+    report.render(_console(), full=options["full"])
+    if options["figure"] is not None:
+        click.echo(f"wrote {options['figure']}")
+
+
+def _paper_example(options: dict[str, Any]) -> None:
+    from ddrisk.risk.dependence import MEANINGS, identical_layers_curve, paper_example
+
+    example = paper_example(options["marginal"], options["n_layers"])
+    curve = identical_layers_curve(
+        options["marginal"], options["n_layers"], beta=options["beta"], rho=options["rho"]
+    )
+    if options["figure"] is not None:
+        from ddrisk.report.risk_figures import save_dependence_curve
+
+        save_dependence_curve(curve, options["figure"])
+    if options["as_json"]:
+        echo_json(
+            {"schema": CURVE_SCHEMA, "paper_example": example.to_dict(), "curve": curve.to_dict()}
+        )
+        return
+    console = _console()
+    console.print(
+        f"[bold]{example.n_layers} layers, each failing with probability {example.marginal:g}[/]\n"
+        f"  independent:          P(all fail) = {example.marginal:g}^{example.n_layers} = "
+        f"{example.independent:.6g}\n"
+        f"  perfectly correlated: P(all fail) = min marginal = {example.perfectly_correlated:.6g}"
+    )
+    table = Table(title=escape(curve.title), title_justify="left")
+    table.add_column("n", justify="right")
+    for name in curve.series:
+        header = name + (f" (beta={curve.beta:g})" if name == "beta-factor" else "")
+        header += f" (rho={curve.rho:g})" if name == "Gaussian copula" else ""
+        table.add_column(header, justify="right")
+    for index, n in enumerate(curve.n_layers):
+        table.add_row(
+            str(int(n)), *[_fmt(float(values[index])) for values in curve.series.values()]
+        )
+    console.print(table)
+    for name in curve.series:
+        console.print(f"  [bold]{name}[/]: {escape(MEANINGS[name])}")
+    if options["figure"] is not None:
+        console.print(f"wrote {options['figure']}")
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    """Everything ``ddrisk risk`` computes for one stack (rendered or serialised)."""
+
+    resolved: ResolvedParameters
+    result: StackFailure
+    engine: str
+    seed: int
+    marginals: np.ndarray = field(repr=False)
+    values: tuple[LayerValue, ...]
+    dependence: DependenceComparison
+    curve: DependenceCurve
+    importance: ImportanceMeasures | None
+    importance_note: str | None
+    evidence: dict[str, Any] | None
+    uncertainty: UncertaintyResult | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": RISK_SCHEMA,
+            "model": self.resolved.model.name,
+            "catalog": {"label": self.resolved.catalog_label, "sha256": self.resolved.catalog_hash},
+            "stack": list(self.resolved.layers),
+            "engine": {"requested": self.engine, "seed": self.seed},
+            "parameters": self.resolved.to_dict(),
+            "result": self.result.to_dict(),
+            "layers": [
+                {
+                    "layer": layer,
+                    "marginal": float(self.marginals[i]),
+                    "residual": float(self.resolved.model.r[i]),
+                    "prone_modes": [
+                        m
+                        for j, m in enumerate(self.resolved.modes)
+                        if self.resolved.levels[i][j] == "prone"
+                    ],
+                    "marginal_value": self.values[i].to_dict(),
+                }
+                for i, layer in enumerate(self.resolved.layers)
+            ],
+            "dependence": self.dependence.to_dict(),
+            "curve": self.curve.to_dict(),
+            "importance": None if self.importance is None else self.importance.to_dict(),
+            "importance_note": self.importance_note,
+            "evidence": None
+            if self.evidence is None
+            else {
+                "counts": self.evidence["counts"].to_dict(),
+                "updates": [u.to_dict() for u in self.evidence["updates"]],
+                "joint": self.evidence["joint"],
+            },
+            "uncertainty": None if self.uncertainty is None else self.uncertainty.to_dict(),
+        }
+
+    # ------------------------------------------------------------------ rendering
+    def render(self, console: Console, *, full: bool = False) -> None:
+        resolved = self.resolved
+        console.print(f"[bold]ddrisk risk[/] — model: {escape(resolved.model.name)}")
+        console.print(
+            f"catalog {escape(resolved.catalog_label)} · stack {', '.join(resolved.layers)} · "
+            f"engine {self.engine} · seed {self.seed} · parameters sha256:{resolved.parameters_hash[:12]}"
+        )
+        self._render_parameters(console, full=full)
+        self._render_result(console)
+        self._render_layers(console)
+        self._render_dependence(console)
+        self._render_importance(console)
+        self._render_evidence(console)
+        self._render_uncertainty(console)
+        console.print("[dim]all numbers and parameters: add --json[/]")
+
+    def _render_parameters(self, console: Console, *, full: bool) -> None:
+        resolved = self.resolved
+        table = Table(
+            title="Parameters used (point model = mean of each distribution)", title_justify="left"
+        )
+        for column in ("parameter", "spec", "mean", "source", "used by"):
+            table.add_column(column)
+        used: dict[int, int] = {}
+        for index in [
+            *resolved.q_index.tolist(),
+            *resolved.p_index.ravel().tolist(),
+            *resolved.r_index.tolist(),
+        ]:
+            used[index] = used.get(index, 0) + 1
+        for k, (name, dist, setting) in enumerate(
+            zip(resolved.parameter_names, resolved.distributions, resolved.settings, strict=True)
+        ):
+            where = (
+                setting.source
+                if setting.source == BUILTIN
+                else f"{setting.source} ({setting.where})"
+            )
+            table.add_row(
+                escape(name),
+                escape(dist.spec),
+                _fmt(dist.mean),
+                escape(where),
+                f"{used.get(k, 0)} {'entry' if used.get(k, 0) == 1 else 'entries'}",
+            )
+        console.print(table)
+        if full:
+            cells = Table(title="p[layer, mode] (level)", title_justify="left")
+            cells.add_column("layer")
+            for mode in resolved.modes:
+                cells.add_column(escape(mode), justify="right")
+            for i, layer in enumerate(resolved.layers):
+                cells.add_row(
+                    layer,
+                    *[
+                        f"{resolved.model.p[i, j]:.3g} ({resolved.levels[i][j][:1]})"
+                        for j in range(len(resolved.modes))
+                    ],
+                )
+            console.print(cells)
+        for note in resolved.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}")
+
+    def _render_result(self, console: Console) -> None:
+        result = self.result
+        line = f"[bold]P(stack fails) = {_fmt(result.probability)}[/]"
+        if result.interval is not None:
+            low, high = result.interval
+            line += (
+                f"  (95 % interval {_fmt(low)} to {_fmt(high)}, s.e. {_fmt(result.standard_error)})"
+            )
+        console.print(line + f"   [dim]engine: {result.engine} ({escape(result.method)})[/]")
+        if result.note:
+            console.print(f"[yellow]note:[/] {escape(result.note)}")
+        n = len(self.resolved.layers)
+        effective = (
+            "undefined" if result.effective_layers is None else _fmt(result.effective_layers, 3)
+        )
+        console.print(
+            f"independence prediction = {_fmt(result.independence_prediction)} · "
+            f"correlation penalty = {_fmt(result.correlation_penalty)}x · "
+            f"effective independent layers = {effective} of {n}"
+        )
+
+    def _render_layers(self, console: Console) -> None:
+        table = Table(title="Layers", title_justify="left")
+        for column in (
+            "layer",
+            "P(fail)",
+            "residual r",
+            "prone to",
+            "P without it",
+            "x worse without",
+        ):
+            table.add_column(column, justify="left" if column in {"layer", "prone to"} else "right")
+        for i, layer in enumerate(self.resolved.layers):
+            prone = [
+                m
+                for j, m in enumerate(self.resolved.modes)
+                if self.resolved.levels[i][j] == "prone"
+            ]
+            value = self.values[i]
+            table.add_row(
+                layer,
+                _fmt(float(self.marginals[i])),
+                _fmt(float(self.resolved.model.r[i])),
+                escape(", ".join(prone) or "-"),
+                _fmt(value.probability_without),
+                _fmt(value.ratio, 3),
+            )
+        console.print(table)
+
+    def _render_dependence(self, console: Console) -> None:
+        table = Table(title="Dependence models on the same marginals", title_justify="left")
+        for column in ("model", "parameter", "P(all fail)", "x independence", "effective layers"):
+            table.add_column(
+                column, justify="left" if column in {"model", "parameter"} else "right"
+            )
+        for row in self.dependence.rows:
+            parameter = "-" if row.parameter is None else row.parameter
+            if row.value is not None:
+                parameter = f"{row.parameter} = {row.value:g}"
+            table.add_row(
+                row.model,
+                parameter,
+                _fmt(row.probability),
+                _fmt(row.ratio_to_independence, 3),
+                _fmt(row.effective_layers, 3),
+            )
+        console.print(table)
+        for row in self.dependence.rows:
+            console.print(f"  [bold]{row.model}[/]: {escape(MEANINGS[row.model])}")
+        implied = self.dependence
+        console.print(
+            f"the failure-mode result equals beta-factor beta = {_fmt(implied.implied_beta, 3)} "
+            f"or Gaussian copula rho = {_fmt(implied.implied_rho, 3)} on these marginals"
+        )
+
+    def _render_importance(self, console: Console) -> None:
+        if self.importance is None:
+            console.print(
+                f"[yellow]importance measures skipped:[/] {escape(self.importance_note or '')}"
+            )
+            return
+        measures = (
+            ("fussell_vesely", "Fussell-Vesely"),
+            ("risk_achievement_worth", "RAW"),
+            ("risk_reduction_worth", "RRW"),
+            ("birnbaum", "Birnbaum"),
+        )
+        priorities = self.importance.research_priorities()
+        table = Table(
+            title="Failure modes: research priority (ranked by Fussell-Vesely, ties by RAW)",
+            title_justify="left",
+        )
+        for column in ("rank", "mode", "q", *(label for _, label in measures)):
+            table.add_column(column, justify="left" if column == "mode" else "right")
+        for _, row in priorities.iterrows():
+            table.add_row(
+                str(row["rank"]),
+                escape(str(row["mode"])),
+                _fmt(row["q"]),
+                *[_fmt(float(row[key])) for key, _ in measures],
+            )
+        console.print(table)
+        layers = self.importance.to_frame("layers")
+        table = Table(
+            title="Layers: importance of each layer's own (residual) failure", title_justify="left"
+        )
+        for column in ("layer", "r", *(label for _, label in measures)):
+            table.add_column(column, justify="left" if column == "layer" else "right")
+        for _, row in layers.iterrows():
+            table.add_row(
+                escape(str(row["layer"])),
+                _fmt(row["r"]),
+                *[_fmt(float(row[key])) for key, _ in measures],
+            )
+        console.print(table)
+
+    def _render_evidence(self, console: Console) -> None:
+        if self.evidence is None:
+            return
+        table = Table(
+            title=f"Stress-test evidence ({escape(self.evidence['counts'].source)})",
+            title_justify="left",
+        )
+        for column in ("value", "prior", "failures / n", "posterior", "posterior mean"):
+            table.add_column(column)
+        for update in self.evidence["updates"]:
+            table.add_row(
+                escape(update.target),
+                escape(f"{update.prior.spec} ({update.prior_basis})"),
+                f"{update.failures} / {update.n}",
+                update.posterior.spec,
+                _fmt(update.posterior.mean),
+            )
+        console.print(table)
+        joint = self.evidence["joint"]
+        if joint is not None:
+            console.print(
+                f"joint counts: {joint['failures']} of {joint['n']} items missed by every layer -> "
+                f"posterior {joint['posterior']} (mean {_fmt(joint['posterior_mean'])}); the model's "
+                f"P(stack fails) sits at its {100 * joint['model_quantile']:.1f} % point"
+            )
+
+    def _render_uncertainty(self, console: Console) -> None:
+        result = self.uncertainty
+        if result is None:
+            return
+        table = Table(
+            title=f"Uncertainty: {result.n_draws} Monte Carlo draws, seed {result.seed}",
+            title_justify="left",
+        )
+        for column in ("output", "mean", "5 %", "50 %", "95 %"):
+            table.add_column(column, justify="left" if column == "output" else "right")
+        for name, summary in result.summary().items():
+            table.add_row(name, *[_fmt(summary[k]) for k in ("mean", "p05", "p50", "p95")])
+        console.print(table)
+        if result.tornado:
+            tornado = Table(
+                title="Tornado: P(stack fails) with one input at its 5th / 95th percentile, others at "
+                "their means; spearman = rank correlation over the draws",
+                title_justify="left",
+            )
+            for column in ("input", "spec", "P at 5 %", "P at 95 %", "swing", "spearman"):
+                tornado.add_column(
+                    column, justify="left" if column in {"input", "spec"} else "right"
+                )
+            for row in result.tornado:
+                tornado.add_row(
+                    escape(row.parameter),
+                    escape(row.spec),
+                    _fmt(row.probability_at_low),
+                    _fmt(row.probability_at_high),
+                    _fmt(row.swing),
+                    f"{row.spearman:+.2f}",
+                )
+            console.print(tornado)
+        elif result.n_draws:
+            console.print("no parameter is uncertain: give a distribution (e.g. --q 'beta(2,18)')")
+
+
+def build_risk_report(
+    catalog: Any,
+    stack: list[str],
+    *,
+    params: Any,
+    engine: str = "auto",
+    seed: int = 0,
+    beta: float = DEFAULT_BETA,
+    rho: float = DEFAULT_RHO,
+    n_draws: int = 0,
+    counts_file: Path | None = None,
+) -> RiskReport:
+    """Compute everything ``ddrisk risk`` shows (the Python entry point behind the command)."""
+    from ddrisk.risk.dependence import compare_dependence_models, stack_curve
+    from ddrisk.risk.engine import compute_stack_failure
+    from ddrisk.risk.exact import BudgetExceeded
+    from ddrisk.risk.importance import importance_measures
+    from ddrisk.risk.optimize import layer_marginal_values
+    from ddrisk.risk.parameters import apply_stress_counts, resolve_parameters
+    from ddrisk.risk.uncertainty import joint_posterior, load_stress_counts, propagate_uncertainty
+
+    evidence = None
+    if counts_file is not None:
+        counts = load_stress_counts(counts_file)
+        params, updates = apply_stress_counts(params, counts, catalog)
+        evidence = {"counts": counts, "updates": updates, "joint": None}
+    resolved = resolve_parameters(catalog, stack, params)
+    model = resolved.model
+    result = compute_stack_failure(model, engine=engine, seed=seed)
+    exact_engine = "exact" if engine != "sample" else "sample"
+
+    def probability_of(sub_model: Any) -> float:
+        return float(compute_stack_failure(sub_model, engine=exact_engine, seed=seed).probability)
+
+    values = layer_marginal_values(model, probability_of=probability_of)
+    dependence = compare_dependence_models(
+        model, beta=beta, rho=rho, failure_mode_probability=float(result.probability)
+    )
+    curve = stack_curve(model, beta=beta, rho=rho, engine=exact_engine, seed=seed)
+    try:
+        importance, importance_note = importance_measures(model), None
+    except BudgetExceeded as error:
+        importance, importance_note = None, f"the exact engine cannot reach this stack ({error})"
+    if evidence is not None and evidence["counts"].joint is not None:
+        joint = evidence["counts"].joint
+        posterior = joint_posterior(joint)
+        evidence["joint"] = {
+            "failures": joint.failures,
+            "n": joint.n,
+            "prior": "beta(0.5, 0.5) (Jeffreys)",
+            "posterior": posterior.spec,
+            "posterior_mean": posterior.mean,
+            "model_quantile": posterior.cdf(float(result.probability)),
+        }
+    uncertainty = (
+        propagate_uncertainty(resolved, n_draws=n_draws, seed=seed, engine=exact_engine)
+        if n_draws
+        else None
+    )
+    return RiskReport(
+        resolved=resolved,
+        result=result,
+        engine=engine,
+        seed=seed,
+        marginals=result.layer_marginals,
+        values=values,
+        dependence=dependence,
+        curve=curve,
+        importance=importance,
+        importance_note=importance_note,
+        evidence=evidence,
+        uncertainty=uncertainty,
+    )
+
+
+# ---------------------------------------------------------------------------- optimize
+@click.command("optimize")
+@catalog_option
+@click.option(
+    "--budget",
+    type=_Number(low=0),
+    default=None,
+    help="Maximum total safety-tax cost (low 1, medium 2, unclear 2.5, high 3).",
+)
+@click.option(
+    "--layers",
+    "max_layers",
+    type=_Number(low=1, high=20, integer=True),
+    default=None,
+    help="Maximum number of layers. Without --budget or --layers: best stack for every size.",
+)
+@click.option(
+    "--cost",
+    "cost_items",
+    multiple=True,
+    metavar="LEVEL=COST",
+    help="Override a safety-tax cost, e.g. --cost high=5.",
+)
+@click.option("--candidates", metavar="A,B,...", help="Choose only among these techniques.")
+@parameter_options
+@json_option
+def optimize(**options: Any) -> None:
+    """The stack that minimises P(stack fails) under a safety-tax budget or a layer count (exact)."""
+    from ddrisk.risk.optimize import best_stack_frontier, optimize_stack, parse_costs
+
+    catalog = load_catalog(options["catalog_source"])
+    costs = parse_costs(options["cost_items"])
+    params = _parameters(options)
+    candidates = (
+        parse_id_list(options["candidates"], option="--candidates", known=catalog.technique_ids)
+        if options["candidates"]
+        else None
+    )
+    if options["budget"] is None and options["max_layers"] is None:
+        if candidates is not None:
+            catalog = _restrict(catalog, candidates)
+        results = best_stack_frontier(catalog, params=params, costs=costs)
+    else:
+        results = (
+            optimize_stack(
+                catalog,
+                params=params,
+                budget=options["budget"],
+                max_layers=options["max_layers"],
+                costs=costs,
+                candidates=candidates,
+            ),
+        )
+    if options["as_json"]:
+        echo_json({"schema": OPTIMIZE_SCHEMA, "results": [r.to_dict() for r in results]})
+        return
+    console = _console()
+    first = results[0]
+    console.print(f"[bold]ddrisk optimize[/] — model: {escape(first.model)}")
+    console.print(
+        f"catalog {escape(first.catalog)} · parameters sha256:{first.parameters_sha256[:12]}"
+    )
+    console.print(f"method: {escape(first.method)}")
+    console.print(
+        "parameters: "
+        + ", ".join(f"{name} {escape(info['spec'])}" for name, info in first.parameters.items())
+        + " (sources: --json)"
+    )
+    console.print("costs: " + ", ".join(f"{k} {v:g}" for k, v in first.costs.items()))
+    table = Table(title="Best stacks", title_justify="left")
+    for column in ("constraint", "best stack", "P(stack fails)", "cost", "stacks evaluated"):
+        table.add_column(
+            column,
+            justify="right" if column in {"P(stack fails)", "cost", "stacks evaluated"} else "left",
+        )
+    for result in results:
+        constraint = ", ".join(
+            f"budget <= {v:g}" if k == "budget" else f"layers <= {int(v)}"
+            for k, v in result.constraint.items()
+        )
+        table.add_row(
+            constraint,
+            ", ".join(result.stack) or "(none affordable)",
+            _fmt(result.probability),
+            f"{result.cost:g}",
+            str(result.evaluated),
+        )
+    console.print(table)
+    best = results[-1] if len(results) > 1 else results[0]
+    if best.marginal_values:
+        values = Table(
+            title=f"Marginal value of each layer in {', '.join(best.stack)}", title_justify="left"
+        )
+        for column in ("layer", "P without it", "P with it", "difference", "ratio"):
+            values.add_column(column, justify="left" if column == "layer" else "right")
+        for value in best.marginal_values:
+            values.add_row(
+                value.layer,
+                _fmt(value.probability_without),
+                _fmt(value.probability_with),
+                _fmt(value.difference),
+                _fmt(value.ratio, 3),
+            )
+        console.print(values)
+
+
+def _restrict(catalog: Any, techniques: list[str]) -> Any:
+    keep = set(techniques)
+    data = dict(catalog)
+    data["techniques"] = [t for t in catalog.techniques if t.id in keep]
+    data["ratings"] = [r for r in catalog.ratings if r.technique in keep]
+    return type(catalog)(**data)
+
+
+# ---------------------------------------------------------------------------- export
+@click.group("export")
+def export() -> None:
+    """Export a stack to other tools' formats."""
+
+
+@export.command("mef")
+@catalog_option
+@click.option("--stack", required=False, metavar="A,B,...", help="Technique ids of the stack.")
+@parameter_options
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+)
+@click.option("--name", default="stack", show_default=True, help="Fault-tree name.")
+@click.option(
+    "--validate",
+    "validate_schema",
+    is_flag=True,
+    help="Validate against the MEF RelaxNG schema ($DDRISK_MEF_SCHEMA or SCRAM's input.rng).",
+)
+def export_mef(**options: Any) -> None:
+    """Write the stack as an Open-PSA MEF fault tree (checkable with SCRAM and other PRA tools)."""
+    from ddrisk.io.mef import model_to_mef, validate_mef
+    from ddrisk.risk.parameters import resolve_parameters
+
+    catalog = load_catalog(options["catalog_source"])
+    if not options["stack"]:
+        raise InputError(COMMAND_LINE, "--stack", "no stack given", "pass --stack A,B,...")
+    stack = parse_id_list(options["stack"], option="--stack", known=catalog.technique_ids)
+    resolved = resolve_parameters(catalog, stack, _parameters(options))
+    xml = model_to_mef(resolved.model, name=options["name"])
+    if options["validate_schema"]:
+        problems = validate_mef(xml)
+        if problems:
+            raise InputError(
+                "MEF export",
+                problems[0].split(":")[0],
+                "schema validation failed: " + problems[0],
+                "report this as a ddrisk bug",
+            )
+    if options["output"] is None:
+        click.echo(xml, nl=False)
+        return
+    options["output"].write_text(xml, encoding="utf-8")
+    click.echo(
+        f"wrote {options['output']}: {len(stack)} layers, {len(resolved.modes)} modes, "
+        f"catalog {resolved.catalog_label}, parameters sha256:{resolved.parameters_hash[:12]}"
+        + (" (schema-valid)" if options["validate_schema"] else "")
+    )
+
+
+COMMANDS = (risk, optimize, export)

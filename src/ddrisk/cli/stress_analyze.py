@@ -1,0 +1,497 @@
+"""``ddrisk stress analyze``: joint-failure statistics of a stored run or an imported log.
+
+RUN is a run folder, a run id under ``--runs-dir`` (or ``latest``), or a result file
+of another tool: a garak ``report.jsonl``, promptfoo JSON output, or an inspect_ai
+``.json``/``.eval`` log. ``--from`` names the format; by default a file's format is
+recognised from its content.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ddrisk.cli._common import echo_json, json_option, parse_id_list
+from ddrisk.errors import InputError
+
+FORMATS = ("auto", "run", "garak", "promptfoo", "inspect")
+
+
+def sniff_format(path: Path) -> str:
+    """Recognise a result file: garak report, promptfoo output or inspect log."""
+    if zipfile.is_zipfile(path):
+        return "inspect"
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+    text = head.decode("utf-8", errors="replace").lstrip()
+    first_line = text.splitlines()[0] if text else ""
+    if '"entry_type"' in first_line:
+        return "garak"
+    if '"evalId"' in text or '"promptIdx"' in text or '"componentResults"' in text:
+        return "promptfoo"
+    if '"samples"' in text or '"eval"' in text:
+        return "inspect"
+    raise InputError(
+        str(path),
+        None,
+        "not a recognisable result file",
+        "name the format with --from garak|promptfoo|inspect, or pass a run id",
+    )
+
+
+def load_matrix(
+    run: str,
+    *,
+    fmt: str,
+    runs_dir: Path,
+    import_options: dict[str, Any],
+) -> Any:
+    """The outcome matrix behind RUN: a stored run or an imported file."""
+    path = Path(run)
+    if fmt == "auto":
+        fmt = sniff_format(path) if path.is_file() else "run"
+    if fmt == "run":
+        try:
+            from ddrisk.stress.store import load_outcomes
+        except ImportError:  # pragma: no cover - the store ships with ddrisk
+            raise InputError(
+                run, None, "the run store is not installed", "import a file with --from"
+            ) from None
+        return load_outcomes(run, runs_dir=runs_dir)
+    if not path.is_file():
+        raise InputError(run, None, "no such file", f"pass the {fmt} result file")
+    if fmt == "garak":
+        from ddrisk.io.garak import read_garak
+
+        return read_garak(
+            path,
+            threshold=import_options["threshold"],
+            family_from=import_options["family_from"] or "probe",
+            behavior_from=import_options["behavior_from"] or "attempt",
+            benign_probes=import_options["benign_probes"],
+        )
+    if fmt == "promptfoo":
+        from ddrisk.io.promptfoo import read_promptfoo
+
+        return read_promptfoo(
+            path,
+            family_key=import_options["family_key"],
+            behavior_key=import_options["behavior_key"],
+            harmful_key=import_options["harmful_key"],
+        )
+    from ddrisk.io.inspect_log import read_inspect
+
+    return read_inspect(
+        path,
+        threshold=import_options["threshold"],
+        score_means=import_options["score_means"],
+        invert=import_options["invert"],
+        family_key=import_options["family_key"],
+        behavior_key=import_options["behavior_key"],
+        harmful_key=import_options["harmful_key"],
+    )
+
+
+# ---------------------------------------------------------------------------- rendering
+def _num(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def _ci(row: dict[str, Any], name: str, digits: int = 2) -> str:
+    lo, hi = row.get(name + "_lo"), row.get(name + "_hi")
+    return f"{_num(row.get(name), digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
+
+
+def _triple(value: dict[str, Any], digits: int = 3) -> str:
+    lo, hi = _num(value.get("lo"), digits), _num(value.get("hi"), digits)
+    return f"{_num(value.get('estimate'), digits)} [{lo}, {hi}]"
+
+
+def _family_observed(row: dict[str, Any], level: str) -> str:
+    if row["all_miss_k"] == 0 and row.get("upper_bound") is not None:
+        return f"0/{row['n']} (< {row['upper_bound']:.3g} at {level})"
+    return f"{row['all_miss_k']}/{row['n']} = {_ci(row, 'observed', 3)}"
+
+
+def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int = 5) -> None:
+    """Print the rich summary of :meth:`StressAnalysis.to_dict` output."""
+    from rich.table import Table
+
+    params, source = data["parameters"], data["input"]
+    level = f"{params['confidence'] * 100:g} %"
+    console.print(
+        f"[bold]stress analysis[/bold] of {source['run_id']} ({source['source']}): "
+        f"{source['n_items']} items ({source['n_harmful']} harmful, {source['n_benign']} benign), "
+        f"{len(source['layers'])} layers, {source['n_clusters_harmful']} behavior clusters; "
+        f"{level} intervals, {params['n_bootstrap']} cluster-bootstrap replicates, "
+        f"seed {params['seed']}"
+    )
+    console.print(
+        f"input sha256 {source['input_sha256'][:16]}; errors are excluded from every rate"
+    )
+    for name, reason in source.get("unavailable_layers", {}).items():
+        console.print(f"[bold]unavailable[/bold] layer {name}: {reason} (not in these statistics)")
+
+    table = Table(
+        title="per layer (Wilson intervals; k = 0 shown as a one-sided bound)", show_edge=False
+    )
+    for column in ("layer", "miss on harmful", "false block on benign", "no verdict"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for row in data["layers"]:
+        table.add_row(
+            row["layer"],
+            row["miss_text"],
+            row["false_block_text"],
+            str(row["miss_errors"] + row["false_block_errors"]),
+        )
+    console.print(table)
+
+    if data["pairs"]:
+        table = Table(title="pairs on harmful items (cluster-bootstrap intervals)", show_edge=False)
+        for column in (
+            "A",
+            "B",
+            "n",
+            "both miss",
+            "phi",
+            "Yule's Q",
+            "lift",
+            "lift within families",
+            "P(B|A) vs P(B)",
+        ):
+            table.add_column(column, justify="left" if column in ("A", "B") else "right")
+        for row in data["pairs"]:
+            table.add_row(
+                row["layer_a"],
+                row["layer_b"],
+                str(row["n"]),
+                str(row["both_miss"]),
+                _ci(row, "phi"),
+                _ci(row, "yule_q"),
+                _ci(row, "lift"),
+                _ci(row, "lift_stratified"),
+                f"{_num(row['p_b_given_a'], 2)} vs {_num(row['p_b'], 2)}",
+            )
+        console.print(table)
+
+    stack = data["stack"]
+    all_miss = stack["all_miss"]
+    table = Table(title="the stack: every layer misses (harmful items)", show_edge=False)
+    for column in ("", "all-miss rate", "lift (observed / predicted)"):
+        table.add_column(column, justify="left" if not column else "right")
+    observed = f"{all_miss['k']}/{all_miss['n']} = {_triple(all_miss)}"
+    if all_miss.get("upper_bound") is not None:
+        observed = f"0/{all_miss['n']} (< {all_miss['upper_bound']:.3g} at {level})"
+    table.add_row("observed", observed, "")
+    table.add_row(
+        "independence, pooled",
+        _triple(stack["independence_pooled"]),
+        _triple(stack["lift_pooled"], 2),
+    )
+    table.add_row(
+        "independence, stratified by family",
+        _triple(stack["independence_stratified"]),
+        _triple(stack["lift_stratified"], 2),
+    )
+    console.print(table)
+    if stack["excluded_for_errors"]:
+        console.print(
+            f"({stack['excluded_for_errors']} harmful items without every verdict left out)"
+        )
+
+    if data["stack_by_family"]:
+        table = Table(
+            title="per family: all-miss observed vs independence within the family", show_edge=False
+        )
+        for column in ("family", "n", "observed", "independence", "lift"):
+            table.add_column(column, justify="left" if column == "family" else "right")
+        for row in data["stack_by_family"]:
+            table.add_row(
+                row["family"],
+                str(row["n"]),
+                _family_observed(row, level),
+                _num(row["independence"]),
+                _ci(row, "lift"),
+            )
+        console.print(table)
+
+    table = Table(title="k of n: P(at least k layers miss)", show_edge=False)
+    for column in ("k", "observed", "independence pooled", "independence stratified"):
+        table.add_column(column, justify="right")
+    for row in data["k_of_n"]:
+        table.add_row(
+            str(row["k"]),
+            _ci(row, "observed", 3),
+            _num(row["independence_pooled"]),
+            _num(row["independence_stratified"]),
+        )
+    console.print(table)
+
+    benign = data["benign_stack"]
+    any_block = benign["any_block"]
+    if any_block["n"]:
+        console.print(
+            f"benign blocked by any layer: {any_block['k']}/{any_block['n']} = "
+            f"{_triple(any_block)}; independence 1 - prod(1 - fpr) predicts "
+            f"{_triple(benign['independence_pooled'])} pooled, "
+            f"{_triple(benign['independence_stratified'])} stratified"
+        )
+    else:
+        console.print("benign blocked by any layer: no benign items with every verdict")
+
+    keys = data["master_keys"]
+    console.print(f"[bold]master keys[/bold] (harmful items that pass every layer): {len(keys)}")
+    for row in keys[:max_master_keys]:
+        console.print(f"  {row['item_id']}  family={row['family']}  behavior={row['behavior_id']}")
+    if len(keys) > max_master_keys:
+        console.print(f"  ... {len(keys) - max_master_keys} more (--json lists them all)")
+
+    table = Table(title="marginal value: all-miss rate without the layer", show_edge=False)
+    for column in ("layer", "without", "rise", "items only it blocks"):
+        table.add_column(column, justify="left" if column == "layer" else "right")
+    for row in data["marginal_value"]:
+        table.add_row(
+            row["layer"],
+            _num(row["all_miss_without"]),
+            _ci(row, "rise", 3),
+            str(row["unique_blocks"]),
+        )
+    console.print(table)
+
+    resistance = data["alignment_metrics"]["jailbreak_resistance"]["rows"]
+    if resistance:
+        families = sorted({r["family"] for r in resistance})
+        layers = [row["layer"] for row in data["layers"]]
+        table = Table(
+            title="jailbreak resistance per family (share of harmful items blocked)",
+            show_edge=False,
+        )
+        table.add_column("family")
+        for layer in [*layers, "stack"]:
+            table.add_column(layer, justify="right")
+        cells = {
+            (r["family"], r["layer"] if r["scope"] == "layer" else "stack"): r for r in resistance
+        }
+        for fam in families:
+            values = []
+            for layer in [*layers, "stack"]:
+                cell = cells.get((fam, layer))
+                values.append(
+                    f"{_num(cell['resistance'], 2)} ({cell['n']})" if cell and cell["n"] else "-"
+                )
+            table.add_row(fam, *values)
+        console.print(table)
+
+    for warning in data["warnings"]:
+        console.print(f"[yellow]warning[/yellow] {warning['subject']}: {warning['message']}")
+
+
+@click.command("analyze")
+@click.argument("run", metavar="RUN")
+@click.option(
+    "--from",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="What RUN is: a stored run, or a garak/promptfoo/inspect result file "
+    "(auto: recognise it).",
+)
+@click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ddrisk-runs"),
+    show_default=True,
+    help="Folder holding stored runs.",
+)
+@click.option(
+    "--layers",
+    "layer_list",
+    default=None,
+    metavar="A,B,...",
+    help="Analyse only these layers (e.g. the detectors that judged the same items).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Cluster-bootstrap seed.")
+@click.option(
+    "--bootstrap",
+    "n_bootstrap",
+    type=click.IntRange(min=0),
+    default=2000,
+    show_default=True,
+    help="Cluster-bootstrap replicates (0: no intervals for pairs and stack).",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    help="Interval level.",
+)
+@click.option(
+    "--catalog-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the measured layer x family miss-rate matrix as a catalog (.yaml or .json).",
+)
+@click.option(
+    "--counts-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write per-layer and joint miss counts for `ddrisk risk --counts` (JSON, keyed by the "
+    "--catalog-out technique ids).",
+)
+@click.option(
+    "--prone-threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.5,
+    show_default=True,
+    help="Miss rate that makes a catalog cell 'prone' (when the whole interval clears it).",
+)
+@click.option(
+    "--figures",
+    "figures_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write PNG figures (phi heatmap, k-of-n curve, family heatmap) into this folder.",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.5,
+    show_default=True,
+    help="garak/inspect: score threshold.",
+)
+@click.option(
+    "--benign-probe",
+    "benign_probes",
+    multiple=True,
+    help="garak: probe (or module) whose prompts are benign.",
+)
+@click.option(
+    "--family-from", default=None, help="garak: probe, probe_module, goal, intent or notes:KEY."
+)
+@click.option(
+    "--behavior-from", default=None, help="garak: attempt, prompt, goal, intent or notes:KEY."
+)
+@click.option(
+    "--score-means",
+    type=click.Choice(["correct", "blocked"]),
+    default="correct",
+    show_default=True,
+    help="inspect: a passing score means right behaviour, or that the layer blocked.",
+)
+@click.option(
+    "--invert", multiple=True, help="inspect: scorer whose high values mean the attack succeeded."
+)
+@click.option(
+    "--family-key",
+    default="family",
+    show_default=True,
+    help="promptfoo/inspect: metadata key of the family.",
+)
+@click.option(
+    "--behavior-key",
+    default="behavior_id",
+    show_default=True,
+    help="promptfoo/inspect: metadata key of the behavior.",
+)
+@click.option(
+    "--harmful-key",
+    default="harmful",
+    show_default=True,
+    help="promptfoo/inspect: metadata key of the label.",
+)
+@json_option
+def analyze(
+    run: str,
+    fmt: str,
+    runs_dir: Path,
+    layer_list: str | None,
+    seed: int,
+    n_bootstrap: int,
+    confidence: float,
+    catalog_out: Path | None,
+    counts_out: Path | None,
+    prone_threshold: float,
+    figures_dir: Path | None,
+    threshold: float,
+    benign_probes: tuple[str, ...],
+    family_from: str | None,
+    behavior_from: str | None,
+    score_means: str,
+    invert: tuple[str, ...],
+    family_key: str,
+    behavior_key: str,
+    harmful_key: str,
+    as_json: bool,
+) -> None:
+    """Do the layers fail on the same inputs? Per-layer rates, pairs, the stack, master keys.
+
+    RUN: a run folder, a run id under --runs-dir (or 'latest'), or a garak report.jsonl,
+    promptfoo JSON output or inspect_ai .json/.eval log.
+    """
+    from rich.console import Console
+
+    from ddrisk.stress.statistics import analyze_outcomes, counts_for_risk, empirical_catalog
+
+    import_options = {
+        "threshold": threshold,
+        "benign_probes": benign_probes,
+        "family_from": family_from,
+        "behavior_from": behavior_from,
+        "score_means": score_means,
+        "invert": invert,
+        "family_key": family_key,
+        "behavior_key": behavior_key,
+        "harmful_key": harmful_key,
+    }
+    matrix = load_matrix(run, fmt=fmt, runs_dir=runs_dir, import_options=import_options)
+    if not matrix.layers:
+        raise InputError(
+            run, None, "the run has no layer verdicts", "run at least one available layer"
+        )
+    if layer_list is not None:
+        chosen = parse_id_list(layer_list, option="--layers", known=list(matrix.layers))
+        matrix = matrix.select_layers(chosen)
+    analysis = analyze_outcomes(matrix, seed=seed, n_bootstrap=n_bootstrap, confidence=confidence)
+    data = analysis.to_dict()
+    written: list[str] = []
+    if catalog_out is not None:
+        from ddrisk.catalog import dump_catalog
+
+        if not matrix.harmful.any():
+            raise InputError(
+                run, None, "no harmful items, so no attack family to rate", "drop --catalog-out"
+            )
+        catalog = empirical_catalog(matrix, prone_threshold=prone_threshold, confidence=confidence)
+        fmt_out = "json" if catalog_out.suffix.lower() == ".json" else "yaml"
+        catalog_out.write_text(dump_catalog(catalog, fmt=fmt_out), encoding="utf-8")
+        written.append(f"catalog {catalog_out} ({catalog.label})")
+    if counts_out is not None:
+        counts = counts_for_risk(matrix, catalog_ids=True)
+        counts_out.write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
+        written.append(f"counts {counts_out}")
+    if figures_dir is not None:
+        from ddrisk.report.stress_figures import save_stress_figures
+
+        written += [f"figure {p}" for p in save_stress_figures(analysis, figures_dir)]
+    if as_json:
+        if written:
+            data["written"] = written
+        echo_json(data)
+        return
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    render_analysis(data, console=console)
+    for line in written:
+        console.print(f"wrote {line}")
+
+
+__all__ = ["analyze", "load_matrix", "render_analysis", "sniff_format"]

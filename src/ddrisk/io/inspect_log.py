@@ -1,0 +1,264 @@
+"""Import inspect_ai eval logs (``.json`` or ``.eval``) as an outcome matrix.
+
+inspect_ai need not be installed: a ``.json`` log is read as JSON, and a ``.eval`` log
+is a zip archive whose ``samples/<id>_epoch_<n>.json`` members are read one by one with
+:mod:`zipfile` (``header.json`` supplies the eval spec).
+
+Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
+-------------------------------------------------------
+* **Item** = one sample in one epoch (``<id>`` or ``<id>#e<epoch>`` when there are several
+  epochs). Its ``behavior_id`` defaults to the sample id, so repeated epochs of one sample
+  form one bootstrap cluster.
+* **Layer** = one scorer (``samples[].scores`` is keyed by scorer name); a scorer whose
+  value is a dict contributes one layer per key, named ``<scorer>/<key>``.
+* **Value -> verdict.** Values are read as inspect does: ``C`` = 1, ``I`` = 0, ``P`` = 0.5,
+  ``N`` = 0, booleans, numbers, numeric strings, ``yes``/``no``/``true``/``false``. A
+  value at or above ``threshold`` *passes*; for scorers listed in ``invert`` (for example
+  a harmfulness judge, where high means the attack succeeded) the sense flips. Then:
+
+  - ``score_means="correct"`` (default, inspect's usual C/I convention): a passing score
+    means the behaviour was right, so a non-passing score is a layer failure: on a harmful
+    item ``blocked = pass``; on a benign item ``blocked = not pass``;
+  - ``score_means="blocked"``: a passing score means the layer blocked or refused,
+    whatever the label (refusal scorers run on both harmful and benign samples).
+
+  Any other value (an unknown string, a list, ``None``) is an error, never a pass. A
+  sample with an ``error`` is an error for every layer.
+* Labels: ``family``, ``behavior_id`` and ``harmful`` come from ``samples[].metadata``
+  (keys configurable; dotted keys reach nested values); without a label every sample
+  counts as ``default_harmful``.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from collections.abc import Collection, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from ddrisk.errors import InputError
+from ddrisk.io._outcome_records import OutcomeBuilder, check_file, load_json, lookup, parse_label
+from ddrisk.stress.matrix import OutcomeMatrix
+
+_FIX_FORMAT = "pass an inspect_ai log (.json, or .eval written with samples)"
+_LETTERS = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
+_WORDS = {"yes": 1.0, "true": 1.0, "no": 0.0, "false": 0.0}
+
+
+def score_value_to_float(value: Any) -> float | None:
+    """inspect's value-to-float reading of a score; ``None`` when it has no numeric meaning.
+
+    >>> [score_value_to_float(v) for v in ("C", "I", "P", True, 0.25, "0.7", "maybe")]
+    [1.0, 0.0, 0.5, 1.0, 0.25, 0.7, None]
+    """
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text in _LETTERS:
+            return _LETTERS[text]
+        if text.lower() in _WORDS:
+            return _WORDS[text.lower()]
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _input_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        for message in reversed(value):
+            if isinstance(message, dict) and message.get("role", "user") == "user":
+                content = message.get("content")
+                if isinstance(content, str):
+                    return content
+                if isinstance(content, list):
+                    parts = [c.get("text") for c in content if isinstance(c, dict)]
+                    return " ".join(p for p in parts if isinstance(p, str)) or None
+    return None
+
+
+def _samples(path: Path) -> tuple[Iterator[tuple[str, str, Any]], dict[str, Any]]:
+    """Yield ``(label for errors, key path prefix, sample)`` and return the eval header."""
+    label = str(path)
+    if zipfile.is_zipfile(path):
+        archive = zipfile.ZipFile(path)
+        names = archive.namelist()
+        header: dict[str, Any] = {}
+        for name in ("header.json", "_journal/start.json"):
+            if name in names:
+                data = load_json(path, archive.read(name), label=f"{label}!{name}")
+                if isinstance(data, dict):
+                    header = data
+                    break
+        members = sorted(n for n in names if n.startswith("samples/") and n.endswith(".json"))
+        if not members:
+            raise InputError(
+                label,
+                "samples/",
+                "the .eval archive holds no sample files",
+                "rerun inspect without --no-log-samples",
+            )
+
+        def from_zip() -> Iterator[tuple[str, str, Any]]:
+            with archive:
+                for name in members:
+                    member = f"{label}!{name}"
+                    yield member, "sample", load_json(path, archive.read(name), label=member)
+
+        return from_zip(), header
+    data = load_json(path, path.read_bytes())
+    if not isinstance(data, dict):
+        raise InputError(
+            label, "top level", "expected a JSON object (an inspect EvalLog)", _FIX_FORMAT
+        )
+    samples = data.get("samples")
+    if not isinstance(samples, list) or not samples:
+        raise InputError(
+            label,
+            "samples",
+            "the log has no samples",
+            "rerun inspect with sample logging on (not --no-log-samples)",
+        )
+
+    def from_json() -> Iterator[tuple[str, str, Any]]:
+        for index, sample in enumerate(samples):
+            yield label, f"samples[{index}]", sample
+
+    return from_json(), data
+
+
+def read_inspect(
+    path: str | Path,
+    *,
+    threshold: float = 0.5,
+    score_means: Literal["correct", "blocked"] = "correct",
+    invert: Collection[str] = (),
+    family_key: str = "family",
+    behavior_key: str = "behavior_id",
+    harmful_key: str = "harmful",
+    default_harmful: bool = True,
+) -> OutcomeMatrix:
+    """Read an inspect_ai ``.json`` or ``.eval`` log into an outcome matrix.
+
+    Parameters
+    ----------
+    path
+        The log file.
+    threshold
+        Score (after inspect's value-to-float reading) at or above which a scorer passes.
+    score_means
+        ``"correct"``: passing = right behaviour (failure = not passing). ``"blocked"``:
+        passing = the layer blocked/refused, for harmful and benign samples alike.
+    invert
+        Scorer (or ``scorer/key``) names whose high values mean the attack succeeded.
+    family_key, behavior_key, harmful_key, default_harmful
+        Where the labels are in ``samples[].metadata``, and the label of unlabelled samples.
+    """
+    if score_means not in ("correct", "blocked"):
+        raise InputError(
+            "<options>", "score_means", f"unknown choice {score_means!r}", "use correct or blocked"
+        )
+    path = check_file(path)
+    samples, header = _samples(path)
+    eval_spec = header.get("eval") if isinstance(header.get("eval"), dict) else {}
+    builder = OutcomeBuilder(str(path))
+    inverted = set(invert)
+    epochs_seen: set[Any] = set()
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    for label, where, sample in samples:
+        if not isinstance(sample, dict):
+            raise InputError(label, where, "expected a sample object", _FIX_FORMAT)
+        if "id" not in sample:
+            raise InputError(label, f"{where}.id", "sample without an id", _FIX_FORMAT)
+        epochs_seen.add(sample.get("epoch", 1))
+        rows.append((label, where, sample))
+    several_epochs = len(epochs_seen) > 1
+    for label, where, sample in rows:
+        sample_id = str(sample["id"])
+        epoch = sample.get("epoch", 1)
+        item_id = f"{sample_id}#e{epoch}" if several_epochs else sample_id
+        metadata = sample.get("metadata") if isinstance(sample.get("metadata"), dict) else {}
+        raw_label = lookup([metadata], harmful_key)
+        harmful = default_harmful if raw_label is None else parse_label(raw_label)
+        if harmful is None:
+            raise InputError(
+                label,
+                f"{where}.metadata.{harmful_key}",
+                f"unrecognised harmful/benign label {raw_label!r}",
+                "use true/false, harmful/benign or 1/0",
+            )
+        family = lookup([metadata], family_key)
+        behavior = lookup([metadata], behavior_key)
+        builder.add_item(
+            item_id,
+            family=str(family) if family is not None else "unspecified",
+            behavior_id=str(behavior) if behavior is not None else sample_id,
+            harmful=harmful,
+            text=_input_text(sample.get("input")),
+        )
+        scores = sample.get("scores")
+        error = sample.get("error")
+        if scores is None:
+            scores = {}
+        if not isinstance(scores, dict):
+            raise InputError(
+                label, f"{where}.scores", "expected an object keyed by scorer", _FIX_FORMAT
+            )
+        for scorer, score in scores.items():
+            if not isinstance(score, dict) or "value" not in score:
+                raise InputError(
+                    label,
+                    f"{where}.scores.{scorer}",
+                    "expected a Score object with 'value'",
+                    _FIX_FORMAT,
+                )
+            value = score["value"]
+            parts = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, part in parts:
+                layer = scorer if key is None else f"{scorer}/{key}"
+                if error:
+                    message = error.get("message") if isinstance(error, dict) else error
+                    builder.set(
+                        item_id, layer, blocked=None, error=f"sample error: {str(message)[:200]}"
+                    )
+                    continue
+                number = score_value_to_float(part)
+                if number is None:
+                    builder.set(
+                        item_id, layer, blocked=None, error=f"unreadable score value {part!r}"
+                    )
+                    continue
+                passed = number >= threshold
+                if layer in inverted or scorer in inverted:
+                    passed = not passed
+                # "correct": a failing score is a layer failure, i.e. a miss on a harmful
+                # item and a false block on a benign one.
+                blocked = passed if (score_means == "blocked" or harmful) else not passed
+                builder.set(item_id, layer, blocked=blocked, score=number)
+        if error:
+            message = error.get("message") if isinstance(error, dict) else error
+            builder.error_everywhere(item_id, f"sample error: {str(message)[:200]}")
+    matrix_meta = {
+        "format": "inspect",
+        "file": str(path),
+        "run_id": f"inspect-{eval_spec['run_id']}" if eval_spec.get("run_id") else None,
+        "task": eval_spec.get("task"),
+        "model": eval_spec.get("model"),
+        "status": header.get("status"),
+        "threshold": threshold,
+        "score_means": score_means,
+        "invert": sorted(inverted),
+    }
+    return builder.build(
+        metadata=matrix_meta,
+        where_empty="no scores found in the samples",
+        fix_empty="score the samples (inspect score LOG) before importing",
+    )

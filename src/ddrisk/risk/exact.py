@@ -1,0 +1,868 @@
+"""Exact P(stack fails) for the failure-mode model, scaling with structure rather than 2^M.
+
+The model (see :mod:`ddrisk.risk.model`) is the monotone fault tree
+``top = AND_i (R_i OR OR_j (Q_j AND C_ij))``. Three exact methods are provided so that each can
+check the others:
+
+``dp``
+    Dynamic programming over the failure modes (bucket elimination). Modes are summed out one at
+    a time in a min-fill order; the DP state after summing out a mode is a table over the
+    occurrence of the *not yet summed* modes that share a layer with it. A layer's failure given
+    its modes (cells and residual) is integrated analytically,
+    ``P(layer i fails | modes) = 1 - (1 - r_i) prod_{j occurs} (1 - p_ij)``, so graded cells
+    (0 < p_ij < 1) cost nothing extra. Cost is ``2 ** width`` where ``width`` is the induced width
+    of the mode-sharing graph, not ``2 ** M``. A state whose table is surviving layers (the
+    dual formulation) would grow as ``2 ** (layers touched by a hub mode)`` as soon as cells are
+    graded, which is why the state here is over modes.
+``bdd``
+    A reduced ordered BDD built with CUDD (``dd.cudd``, or ``dd.autoref`` when CUDD is missing)
+    over basic events ``Q_j`` (mode occurs), ``C_ij`` (graded cell fires) and ``R_i`` (residual).
+    An ordering portfolio (hub modes first then greedy frontier; reverse Cuthill-McKee; the DP's
+    elimination order reversed) is tried and the smallest diagram under the node budget is kept.
+    The probability traversal carries both ``P(node is true)`` and ``P(node is false)`` and swaps
+    them at complemented edges, so ``1 - P`` is never formed.
+``enumerate``
+    Plain brute force over all subsets of uncertain modes: the reference for small models.
+
+All methods first remove what cannot matter (modes with ``q = 0``, cells with ``p = 0``, modes no
+layer reaches), fold certain modes (``q = 1``) into residuals, and split the layer/mode graph into
+connected components, whose failure probabilities multiply. Probabilities are sums of products of
+non-negative terms (no inclusion-exclusion), tables are rescaled as they are built, and the
+component product is taken in log space, so results are accurate far below ``1e-300``;
+``log_probability`` stays finite where ``probability`` underflows.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
+
+from ddrisk.errors import DdriskError
+from ddrisk.risk.model import FailureModeModel
+
+DEFAULT_STATE_BUDGET = 2**23
+"""Largest DP table (entries) the ``dp`` method will build: 2**23 doubles are 64 MiB."""
+
+DEFAULT_NODE_BUDGET = 400_000
+"""Largest BDD (nodes) the ``bdd`` method will build and traverse."""
+
+ENUMERATION_MAX_MODES = 24
+"""Brute-force enumeration refuses models with more uncertain modes than this."""
+
+METHODS = ("auto", "dp", "bdd", "enumerate")
+
+
+class BudgetExceeded(DdriskError):
+    """An exact method would exceed its state or node budget on this model.
+
+    Attributes
+    ----------
+    method
+        The method that gave up (``"dp"``, ``"bdd"`` or ``"enumerate"``).
+    needed
+        The size it would have needed (DP table entries, BDD nodes, or ``2 ** modes``), when known.
+    budget
+        The budget it was given.
+    """
+
+    def __init__(self, method: str, needed: int | None, budget: int, detail: str = ""):
+        self.method = method
+        self.needed = needed
+        self.budget = budget
+        need = f"needs {needed:,}" if needed is not None else "exceeded"
+        text = f"exact method {method!r} {need} > budget {budget:,}"
+        super().__init__(text + (f" ({detail})" if detail else ""))
+
+
+@dataclass(frozen=True)
+class ExactResult:
+    """P(stack fails) from an exact method, with the size of the computation.
+
+    ``probability`` may underflow to 0 for extremely reliable stacks; ``log_probability`` (natural
+    log) does not.
+    """
+
+    probability: float
+    log_probability: float
+    method: str
+    elapsed_seconds: float
+    n_components: int
+    largest_component: tuple[int, int]
+    peak_states: int | None = None
+    bdd_nodes: int | None = None
+    ordering: str | None = None
+    model_name: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe summary; keys are stable."""
+        return {
+            "probability": self.probability,
+            "log_probability": _json_float(self.log_probability),
+            "method": self.method,
+            "elapsed_seconds": self.elapsed_seconds,
+            "n_components": self.n_components,
+            "largest_component": {
+                "layers": self.largest_component[0],
+                "modes": self.largest_component[1],
+            },
+            "peak_states": self.peak_states,
+            "bdd_nodes": self.bdd_nodes,
+            "ordering": self.ordering,
+            "model": self.model_name,
+            "notes": list(self.notes),
+        }
+
+
+def _json_float(value: float) -> float | str:
+    return value if math.isfinite(value) else ("-inf" if value < 0 else "inf")
+
+
+# --------------------------------------------------------------------------- preprocessing
+
+
+@dataclass
+class _Component:
+    """One connected block of the layer/mode graph; local arrays, global index maps."""
+
+    layers: np.ndarray  # global layer indices
+    modes: np.ndarray  # global mode indices
+    q: np.ndarray  # (m,) in (0, 1)
+    p: np.ndarray  # (l, m) in [0, 1]; every row and column has a positive entry
+    r: np.ndarray  # (l,) in [0, 1)
+
+
+@dataclass
+class _Reduced:
+    """The model after removing irrelevant events and splitting into components."""
+
+    log_constant: float  # log of the product of isolated layers' residuals
+    components: list[_Component]
+    effective_r: np.ndarray  # residuals after folding certain modes in
+    isolated_layers: np.ndarray  # layers with no uncertain mode: contribute r_i
+    certain_layers: np.ndarray  # layers that fail surely (r_i = 1 after folding)
+    irrelevant_modes: np.ndarray  # modes that cannot change P (q in {0} or no reachable layer)
+    certain_modes: np.ndarray  # modes with q = 1 (folded into residuals)
+
+
+def _reduce(model: FailureModeModel) -> _Reduced:
+    q = np.asarray(model.q, dtype=float)
+    p = np.asarray(model.p, dtype=float)
+    r = np.asarray(model.r, dtype=float)
+    certain_modes = np.flatnonzero(q >= 1.0)
+    with np.errstate(divide="ignore"):
+        log_keep = np.log1p(-r)
+        if certain_modes.size:
+            log_keep = log_keep + np.log1p(-p[:, certain_modes]).sum(axis=1)
+    effective_r = -np.expm1(log_keep)
+    certain_layers = np.flatnonzero(effective_r >= 1.0)
+    live_layer = effective_r < 1.0
+    uncertain_mode = (q > 0.0) & (q < 1.0)
+    edges = (p > 0.0) & uncertain_mode[None, :] & live_layer[:, None]
+    mode_used = edges.any(axis=0)
+    layer_used = edges.any(axis=1)
+    irrelevant_modes = np.flatnonzero(~mode_used & (q < 1.0))
+    isolated_layers = np.flatnonzero(live_layer & ~layer_used)
+    with np.errstate(divide="ignore"):
+        log_constant = float(np.log(effective_r[isolated_layers]).sum())
+    layer_index = np.flatnonzero(layer_used)
+    mode_index = np.flatnonzero(mode_used)
+    components: list[_Component] = []
+    if layer_index.size:
+        sub = edges[np.ix_(layer_index, mode_index)]
+        n_l, n_m = sub.shape
+        rows, cols = np.nonzero(sub)
+        graph = csr_matrix((np.ones(rows.size), (rows, cols + n_l)), shape=(n_l + n_m, n_l + n_m))
+        n_comp, labels = connected_components(graph, directed=False)
+        for c in range(n_comp):
+            local_layers = np.flatnonzero(labels[:n_l] == c)
+            local_modes = np.flatnonzero(labels[n_l:] == c)
+            gl, gm = layer_index[local_layers], mode_index[local_modes]
+            block = np.where(sub[np.ix_(local_layers, local_modes)], p[np.ix_(gl, gm)], 0.0)
+            components.append(_Component(gl, gm, q[gm].copy(), block, effective_r[gl].copy()))
+    return _Reduced(
+        log_constant,
+        components,
+        effective_r,
+        isolated_layers,
+        certain_layers,
+        irrelevant_modes,
+        certain_modes,
+    )
+
+
+def _layer_fail_table(r_i: float, p_row: np.ndarray) -> np.ndarray:
+    """Table over the layer's modes (axis k = mode k occurs) of P(layer fails | modes)."""
+    degree = p_row.size
+    with np.errstate(divide="ignore"):
+        log_keep = np.full((2,) * degree, np.log1p(-r_i))
+        for k, pk in enumerate(p_row):
+            shape = [1] * degree
+            shape[k] = 2
+            log_keep = log_keep + np.array([0.0, np.log1p(-pk)]).reshape(shape)
+    return -np.expm1(log_keep)
+
+
+# --------------------------------------------------------------------------- DP (bucket elimination)
+
+
+def _mode_adjacency(p: np.ndarray) -> list[set[int]]:
+    """Modes are adjacent when some layer depends on both (the DP's interaction graph)."""
+    adjacency: list[set[int]] = [set() for _ in range(p.shape[1])]
+    for row in p > 0:
+        members = np.flatnonzero(row).tolist()
+        for a in members:
+            adjacency[a].update(members)
+    for a, neighbours in enumerate(adjacency):
+        neighbours.discard(a)
+    return adjacency
+
+
+def _min_fill_order(adjacency: list[set[int]]) -> list[int]:
+    """Greedy min-fill elimination order (ties: fewer neighbours), lazily updated heap."""
+    adj = [set(a) for a in adjacency]
+    alive = [True] * len(adj)
+
+    def fill(v: int) -> int:
+        nb = adj[v]
+        d = len(nb)
+        linked = sum(len(adj[a] & nb) for a in nb)
+        return (d * (d - 1) - linked) // 2
+
+    version = [0] * len(adj)
+    heap = [(fill(v), len(adj[v]), v, 0) for v in range(len(adj))]
+    heapq.heapify(heap)
+    order: list[int] = []
+    while heap:
+        _, _, v, ver = heapq.heappop(heap)
+        if not alive[v] or ver != version[v]:
+            continue
+        alive[v] = False
+        order.append(v)
+        nb = adj[v]
+        for a in nb:
+            adj[a].discard(v)
+            adj[a].update(nb - {a})
+        touched = set(nb)
+        for a in nb:
+            touched.update(adj[a])
+        if len(touched) > 4 * len(nb) + 64:  # keep updates local on big graphs (approximate)
+            touched = set(nb)
+        for a in touched:
+            if alive[a]:
+                version[a] += 1
+                heapq.heappush(heap, (fill(a), len(adj[a]), a, version[a]))
+        adj[v] = set()
+    return order
+
+
+@dataclass
+class _Factor:
+    variables: tuple[int, ...]
+    table: np.ndarray  # normalised so that its max is 1 (or all zeros)
+    scale: float  # the true table is table * scale
+
+
+@dataclass
+class _DPRun:
+    log_probability: float
+    peak_states: int
+    width: int
+    mode_ratios: np.ndarray | None = None  # (m, 2): P(q_j = x) / P
+    layer_ratios: np.ndarray | None = None  # (l, 2): P(r_i = x) / P
+
+
+def _plan_width(adjacency: list[set[int]], order: Sequence[int]) -> int:
+    """Largest table (in variables, before summing) the elimination order builds."""
+    adj = [set(a) for a in adjacency]
+    width = 0
+    for v in order:
+        nb = adj[v]
+        width = max(width, len(nb) + 1)
+        for a in nb:
+            adj[a].discard(v)
+            adj[a].update(nb - {a})
+        adj[v] = set()
+    return width
+
+
+def _normalise(table: np.ndarray) -> tuple[np.ndarray, float]:
+    peak = float(table.max()) if table.size else 1.0
+    if peak <= 0.0:
+        return table, 0.0
+    return table / peak, peak
+
+
+def _dp_component(comp: _Component, *, state_budget: int, gradients: bool = False) -> _DPRun:
+    n_layers, n_modes = comp.p.shape
+    adjacency = _mode_adjacency(comp.p)
+    order = _min_fill_order(adjacency)
+    width = _plan_width(adjacency, order)
+    if 2**width > state_budget:
+        raise BudgetExceeded("dp", 2**width, state_budget, f"induced width {width}")
+    factors: list[_Factor] = []
+    layer_factor: list[int] = []
+    layer_vars: list[np.ndarray] = []
+    for i in range(n_layers):
+        members = np.flatnonzero(comp.p[i] > 0)
+        table, scale = _normalise(_layer_fail_table(float(comp.r[i]), comp.p[i, members]))
+        layer_factor.append(len(factors))
+        layer_vars.append(members)
+        factors.append(_Factor(tuple(members.tolist()), table, scale))
+    mode_factor: list[int] = []
+    for j in range(n_modes):
+        table, scale = _normalise(np.array([1.0 - comp.q[j], comp.q[j]]))
+        mode_factor.append(len(factors))
+        factors.append(_Factor((j,), table, scale))
+    log_scale = sum(math.log(f.scale) if f.scale > 0 else -math.inf for f in factors)
+    if not math.isfinite(log_scale):
+        return _DPRun(-math.inf, 0, width)
+    holding: dict[int, set[int]] = {j: set() for j in range(n_modes)}
+    for index, f in enumerate(factors):
+        for v in f.variables:
+            holding[v].add(index)
+    live = set(range(len(factors)))
+    tape: list[tuple[list[int], int, float]] = []
+    peak = 1
+    for v in order:
+        inputs = sorted(holding[v])
+        union = sorted({u for k in inputs for u in factors[k].variables})
+        peak = max(peak, 2 ** len(union))
+        letter = {u: n for n, u in enumerate(union)}
+        out_vars = tuple(u for u in union if u != v)
+        operands: list[object] = []
+        for k in inputs:
+            operands += [factors[k].table, [letter[u] for u in factors[k].variables]]
+        raw = np.einsum(*operands, [letter[u] for u in out_vars])
+        table, scale = _normalise(np.asarray(raw, dtype=float))
+        if scale <= 0.0:
+            return _DPRun(-math.inf, peak, width)
+        log_scale += math.log(scale)
+        out = len(factors)
+        factors.append(_Factor(out_vars, table, scale))
+        tape.append((inputs, out, scale))
+        for k in inputs:
+            live.discard(k)
+            for u in factors[k].variables:
+                if u != v:
+                    holding[u].discard(k)
+        for u in out_vars:
+            holding[u].add(out)
+        live.add(out)
+    roots = sorted(live)
+    root_values = [float(factors[k].table) for k in roots]
+    if any(value <= 0.0 for value in root_values):
+        return _DPRun(-math.inf, peak, width)
+    log_p = log_scale + sum(math.log(value) for value in root_values)
+    run = _DPRun(log_p, peak, width)
+    if gradients:
+        _backward(
+            run, factors, tape, roots, root_values, mode_factor, layer_factor, layer_vars, comp
+        )
+    return run
+
+
+def _backward(
+    run: _DPRun,
+    factors: list[_Factor],
+    tape: list[tuple[list[int], int, float]],
+    roots: list[int],
+    root_values: list[float],
+    mode_factor: list[int],
+    layer_factor: list[int],
+    layer_vars: list[np.ndarray],
+    comp: _Component,
+) -> None:
+    """Reverse pass: adjoint[k] = (dP / d factors[k].table) / P for every factor.
+
+    P is multilinear in every table, so ``adjoint`` of the mode table at ``x`` equals
+    ``P(q_j = x) / P`` up to the table's scale; likewise for a layer's residual.
+    """
+    adjoint: dict[int, np.ndarray] = {}
+    for k, value in zip(roots, root_values, strict=True):
+        adjoint[k] = np.asarray(1.0 / value)
+    for inputs, out, scale in reversed(tape):
+        grad_out = adjoint.pop(out)
+        union = sorted({u for k in inputs for u in factors[k].variables})
+        letter = {u: n for n, u in enumerate(union)}
+        out_sub = [letter[u] for u in factors[out].variables]
+        for k in inputs:
+            operands: list[object] = [grad_out, out_sub]
+            for other in inputs:
+                if other != k:
+                    operands += [
+                        factors[other].table,
+                        [letter[u] for u in factors[other].variables],
+                    ]
+            target = [letter[u] for u in factors[k].variables]
+            adjoint[k] = np.asarray(np.einsum(*operands, target), dtype=float) / scale
+    mode_ratios = np.empty((len(mode_factor), 2))
+    for j, k in enumerate(mode_factor):
+        mode_ratios[j] = adjoint[k] / factors[k].scale
+    layer_ratios = np.empty((len(layer_factor), 2))
+    for i, k in enumerate(layer_factor):
+        grad = adjoint[k] / factors[k].scale
+        modes_fail = _layer_fail_table(0.0, comp.p[i, layer_vars[i]])
+        layer_ratios[i, 1] = float(grad.sum())
+        layer_ratios[i, 0] = float((grad * modes_fail).sum())
+    run.mode_ratios = mode_ratios
+    run.layer_ratios = layer_ratios
+
+
+# --------------------------------------------------------------------------- BDD
+
+
+def _bdd_module() -> tuple[object, str]:
+    try:
+        from dd import cudd as backend
+
+        return backend, "cudd"
+    except ImportError:  # pragma: no cover - depends on how dd was built
+        from dd import autoref as backend
+
+        return backend, "autoref"
+
+
+def _hub_frontier_order(p: np.ndarray) -> list[int]:
+    """Hub modes (degree at least twice the median) first, then the mode that opens fewest layers."""
+    reach = p > 0
+    degree = reach.sum(axis=0)
+    n_modes = p.shape[1]
+    threshold = max(3.0, 2.0 * float(np.median(degree)))
+    hubs = [int(j) for j in np.argsort(-degree, kind="stable") if degree[j] >= threshold]
+    order = list(hubs)
+    opened = reach[:, hubs].any(axis=1) if hubs else np.zeros(p.shape[0], bool)
+    remaining_uses = reach.sum(axis=1) - reach[:, hubs].sum(axis=1)
+    left = [j for j in range(n_modes) if j not in set(hubs)]
+    while left:
+        best, best_key = left[0], None
+        for j in left:
+            touched = reach[:, j]
+            new = int((touched & ~opened).sum())
+            closed = int((touched & (remaining_uses == 1)).sum())
+            key = (new - closed, -closed, j)
+            if best_key is None or key < best_key:
+                best, best_key = j, key
+        order.append(best)
+        left.remove(best)
+        opened |= reach[:, best]
+        remaining_uses = remaining_uses - reach[:, best]
+    return order
+
+
+def _rcm_order(p: np.ndarray) -> list[int]:
+    adjacency = (p > 0).T.astype(np.int8) @ (p > 0).astype(np.int8)
+    graph = csr_matrix(adjacency)
+    return [int(j) for j in reverse_cuthill_mckee(graph, symmetric_mode=True)]
+
+
+def _variable_order(
+    comp: _Component, mode_order: Sequence[int], placement: str
+) -> list[tuple[str, int, int]]:
+    """BDD levels from a mode order.
+
+    ``placement="with-mode"`` puts each mode's graded cells right after the mode (the diagram's
+    state is then the set of surviving layers), ``"at-close"`` puts a layer's cells after the
+    last of its modes (the state is then the occurrence of open modes). Residuals go after the
+    layer's last mode in both.
+    """
+    reach = comp.p > 0
+    last_use: dict[int, int] = {}
+    for position, j in enumerate(mode_order):
+        for i in np.flatnonzero(reach[:, j]):
+            last_use[int(i)] = position
+    levels: list[tuple[str, int, int]] = []
+    for position, j in enumerate(mode_order):
+        levels.append(("q", int(j), -1))
+        if placement == "with-mode":
+            for i in np.flatnonzero(reach[:, j] & (comp.p[:, j] < 1.0)):
+                levels.append(("c", int(i), int(j)))
+        for i in np.flatnonzero(reach[:, j]):
+            if last_use[int(i)] != position:
+                continue
+            if placement == "at-close":
+                for jj in np.flatnonzero(reach[i] & (comp.p[i] < 1.0)):
+                    levels.append(("c", int(i), int(jj)))
+            if comp.r[i] > 0.0:
+                levels.append(("r", int(i), -1))
+    return levels
+
+
+def _layer_sweep_order(p: np.ndarray) -> list[int]:
+    """Modes in the order a greedy sweep over layers first needs them (closes layers early)."""
+    reach = p > 0
+    placed: list[int] = []
+    seen = np.zeros(p.shape[1], bool)
+    done = np.zeros(p.shape[0], bool)
+    while not done.all():
+        new_needed = np.where(done, np.iinfo(np.int64).max, (reach & ~seen[None, :]).sum(axis=1))
+        i = int(np.argmin(new_needed))
+        for j in np.flatnonzero(reach[i] & ~seen):
+            placed.append(int(j))
+            seen[j] = True
+        done[i] = True
+        # layers whose modes are all placed are finished too
+        done |= ~(reach & ~seen[None, :]).any(axis=1)
+    return placed
+
+
+def _bdd_levels(comp: _Component, levels: list[tuple[str, int, int]]) -> dict[str, float]:
+    """P(variable is true) for every BDD variable name."""
+    probability: dict[str, float] = {}
+    for kind, a, b in levels:
+        if kind == "q":
+            probability[f"q{a}_{b}"] = float(comp.q[a])
+        elif kind == "c":
+            probability[f"c{a}_{b}"] = float(comp.p[a, b])
+        else:
+            probability[f"r{a}_{b}"] = float(comp.r[a])
+    return probability
+
+
+def _build_bdd(
+    comp: _Component,
+    mode_order: Sequence[int],
+    placement: str,
+    node_budget: int,
+    *,
+    evaluate: bool,
+) -> tuple[int, float]:
+    """Build the stack-failure BDD in one variable order; return (nodes, log P(stack fails)).
+
+    The CUDD manager lives only inside this call and every ``Function`` is released before it,
+    as dd requires. ``log P`` is NaN unless ``evaluate``.
+    """
+    backend, _ = _bdd_module()
+    bdd = backend.BDD()
+    levels = _variable_order(comp, mode_order, placement)
+    bdd.declare(*[f"{kind}{a}_{b}" for kind, a, b in levels])
+    bdd.configure(reordering=False)
+    position = {j: k for k, j in enumerate(mode_order)}
+    layer_rank = sorted(
+        range(comp.p.shape[0]),
+        key=lambda i: min(position[int(j)] for j in np.flatnonzero(comp.p[i] > 0)),
+    )
+    top = clause = event = None
+    try:
+        top = bdd.true
+        for i in layer_rank:
+            clause = bdd.var(f"r{i}_-1") if comp.r[i] > 0.0 else bdd.false
+            for j in np.flatnonzero(comp.p[i] > 0):
+                event = bdd.var(f"q{j}_-1")
+                if comp.p[i, j] < 1.0:
+                    event = event & bdd.var(f"c{i}_{j}")
+                clause = clause | event
+            top = top & clause
+            if len(bdd) > 4 * node_budget:
+                raise BudgetExceeded(
+                    "bdd", None, node_budget, "manager grew past 4x budget while building"
+                )
+        size = int(top.dag_size)
+        if size > node_budget:
+            raise BudgetExceeded("bdd", size, node_budget)
+        value = math.nan
+        if evaluate:
+            value, _ = _bdd_probability(bdd, top, _bdd_levels(comp, levels))
+        return size, value
+    finally:
+        top = clause = event = None
+
+
+_Scaled = tuple[float, int]  # mantissa * 2 ** exponent, so no product underflows
+
+
+def _mix(a: float, x: _Scaled, b: float, y: _Scaled) -> _Scaled:
+    """``a * x + b * y`` for non-negative scaled numbers (no cancellation, no underflow)."""
+    mx, ex = x
+    my, ey = y
+    if mx == 0.0:
+        mantissa, exponent = b * my, ey
+    elif my == 0.0:
+        mantissa, exponent = a * mx, ex
+    else:
+        exponent = max(ex, ey)
+        mantissa = a * math.ldexp(mx, ex - exponent) + b * math.ldexp(my, ey - exponent)
+    if mantissa == 0.0:
+        return (0.0, 0)
+    fraction, shift = math.frexp(mantissa)
+    return (fraction, exponent + shift)
+
+
+def _scaled_log(x: _Scaled) -> float:
+    return math.log(x[0]) + x[1] * math.log(2.0) if x[0] > 0 else -math.inf
+
+
+def _bdd_probability(bdd, root, probability: dict[str, float]) -> tuple[float, float]:
+    """(log P(root true), log P(root false)) by an iterative bottom-up pass.
+
+    Each regular node carries both P(true) and P(false); a complemented edge swaps them, so
+    ``1 - P`` is never formed. Values are kept as mantissa/exponent pairs, so probabilities far
+    below the smallest double stay exact to rounding. CUDD tags a complemented edge in the
+    lowest bit of the node pointer, which is what ``int(u) & 1`` reads.
+    """
+    one: _Scaled = (0.5, 1)
+    zero: _Scaled = (0.0, 0)
+    memo: dict[int, tuple[_Scaled, _Scaled]] = {int(bdd.true) & ~1: (one, zero)}
+
+    def value(key: int) -> tuple[_Scaled, _Scaled]:
+        pt, pf = memo[key & ~1]
+        return (pf, pt) if key & 1 else (pt, pf)
+
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        key = int(node) & ~1
+        if key in memo:
+            stack.pop()
+            continue
+        low, high = node.low, node.high
+        low_key, high_key = int(low), int(high)
+        pending = [c for c, k in ((low, low_key), (high, high_key)) if (k & ~1) not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        pv = probability[node.var]
+        lt, lf = value(low_key)
+        ht, hf = value(high_key)
+        memo[key] = (_mix(1.0 - pv, lt, pv, ht), _mix(1.0 - pv, lf, pv, hf))
+    pt, pf = value(int(root))
+    return _scaled_log(pt), _scaled_log(pf)
+
+
+def _bdd_candidates(comp: _Component) -> list[tuple[str, list[int], str]]:
+    """The ordering portfolio: (label, mode order, cell placement)."""
+    candidates = [("hub-frontier", _hub_frontier_order(comp.p), "with-mode")]
+    if comp.p.shape[1] > 1:
+        min_fill = _min_fill_order(_mode_adjacency(comp.p))[::-1]
+        candidates += [
+            ("layer-sweep", _layer_sweep_order(comp.p), "at-close"),
+            ("reverse-cuthill-mckee", _rcm_order(comp.p), "at-close"),
+            ("min-fill-reversed", min_fill, "at-close"),
+            ("reverse-cuthill-mckee", _rcm_order(comp.p), "with-mode"),
+        ]
+    return candidates
+
+
+def _bdd_component(comp: _Component, *, node_budget: int) -> tuple[float, int, str]:
+    """Try every ordering in the portfolio; evaluate P on the smallest BDD under the budget."""
+    best: tuple[int, str, list[int], str] | None = None
+    last_error: BudgetExceeded | None = None
+    for label, order, placement in _bdd_candidates(comp):
+        budget = node_budget if best is None else min(node_budget, best[0])
+        try:
+            size, _ = _build_bdd(comp, order, placement, budget, evaluate=False)
+        except BudgetExceeded as error:
+            last_error = error
+            continue
+        if best is None or size < best[0]:
+            best = (size, label, order, placement)
+    if best is None:
+        assert last_error is not None
+        raise last_error
+    size, label, order, placement = best
+    _, log_p = _build_bdd(comp, order, placement, node_budget, evaluate=True)
+    return log_p, size, f"{label}/{placement}"
+
+
+# --------------------------------------------------------------------------- enumeration
+
+
+def enumerate_modes(model: FailureModeModel, *, max_modes: int = ENUMERATION_MAX_MODES) -> float:
+    """Brute-force P(stack fails): sum over every subset of uncertain modes.
+
+    The reference the other methods are tested against; cost ``2 ** M * L``.
+
+    Examples
+    --------
+    >>> m = FailureModeModel(layers=("A", "B"), modes=("X",), q=[0.1], p=[[1.0], [1.0]], r=[0.0, 0.0])
+    >>> round(enumerate_modes(m), 12)
+    0.1
+    """
+    q = np.asarray(model.q, dtype=float)
+    p = np.asarray(model.p, dtype=float)
+    r = np.asarray(model.r, dtype=float)
+    free = np.flatnonzero((q > 0) & (q < 1))
+    if free.size > max_modes:
+        raise BudgetExceeded("enumerate", 2 ** int(free.size), 2**max_modes, "too many modes")
+    sure = np.flatnonzero(q >= 1)
+    with np.errstate(divide="ignore"):
+        log_keep_p = np.log1p(-p)
+        base = np.log1p(-r) + log_keep_p[:, sure].sum(axis=1)
+        log_q, log_not_q = np.log(q[free]), np.log1p(-q[free])
+    total = 0.0
+    chunk_bits = min(int(free.size), 16)
+    inner = np.array(list(itertools.product((0, 1), repeat=chunk_bits)), dtype=float).reshape(
+        2**chunk_bits, chunk_bits
+    )
+    outer_bits = int(free.size) - chunk_bits
+    for outer in itertools.product((0, 1), repeat=outer_bits):
+        x = np.hstack([np.tile(np.array(outer, dtype=float), (inner.shape[0], 1)), inner])
+        with np.errstate(invalid="ignore"):
+            log_weight = np.where(x > 0, log_q, log_not_q).sum(axis=1)
+            log_keep = base[None, :] + np.where(
+                x[:, None, :] > 0, log_keep_p[:, free][None, :, :], 0.0
+            ).sum(axis=2)
+        fail = -np.expm1(log_keep)
+        total += float((np.exp(log_weight) * fail.prod(axis=1)).sum())
+    return total
+
+
+# --------------------------------------------------------------------------- front door
+
+
+def stack_failure_probability(
+    model: FailureModeModel,
+    *,
+    method: str = "auto",
+    node_budget: int = DEFAULT_NODE_BUDGET,
+    state_budget: int = DEFAULT_STATE_BUDGET,
+) -> ExactResult:
+    """Exact P(stack fails) under the failure-mode model.
+
+    Parameters
+    ----------
+    model
+        The failure-mode model.
+    method
+        ``"dp"``, ``"bdd"``, ``"enumerate"`` or ``"auto"`` (DP, then BDD if the DP table would
+        exceed ``state_budget``).
+    node_budget
+        Largest BDD (nodes) to build per component.
+    state_budget
+        Largest DP table (entries) to build per component.
+
+    Raises
+    ------
+    BudgetExceeded
+        When no allowed method fits its budget.
+
+    Examples
+    --------
+    >>> ten = FailureModeModel(
+    ...     layers=tuple("ABCDEFGHIJ"), modes=tuple(f"m{k}" for k in range(10)),
+    ...     q=[0.1] * 10, p=np.eye(10), r=[0.0] * 10)
+    >>> result = stack_failure_probability(ten)
+    >>> float(f"{result.probability:.6g}"), result.method
+    (1e-10, 'dp')
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    start = time.perf_counter()
+    if method == "enumerate":
+        value = enumerate_modes(model)
+        elapsed = time.perf_counter() - start
+        n_free = int(((model.q > 0) & (model.q < 1)).sum())
+        return ExactResult(
+            probability=value,
+            log_probability=math.log(value) if value > 0 else -math.inf,
+            method="enumerate",
+            elapsed_seconds=elapsed,
+            n_components=1,
+            largest_component=(model.n_layers, n_free),
+            peak_states=2**n_free,
+            model_name=model.name,
+        )
+    reduced = _reduce(model)
+    log_p = reduced.log_constant
+    peak_states = 0
+    nodes = 0
+    orderings: list[str] = []
+    used: set[str] = set()
+    notes: list[str] = []
+    largest = (0, 0)
+    for comp in reduced.components:
+        largest = max(largest, comp.p.shape, key=lambda s: (s[1], s[0]))
+        if not math.isfinite(log_p):
+            break
+        if method in ("auto", "dp"):
+            try:
+                run = _dp_component(comp, state_budget=state_budget)
+                log_p += run.log_probability
+                peak_states = max(peak_states, run.peak_states)
+                used.add("dp")
+                continue
+            except BudgetExceeded as error:
+                if method == "dp":
+                    raise
+                notes.append(f"component {comp.p.shape}: {error}; used the BDD")
+        comp_log_p, size, label = _bdd_component(comp, node_budget=node_budget)
+        log_p += comp_log_p
+        nodes += size
+        orderings.append(label)
+        used.add("bdd")
+    elapsed = time.perf_counter() - start
+    probability = math.exp(log_p) if log_p > -745.2 else 0.0
+    label = "+".join(sorted(used)) if used else ("dp" if method in ("auto", "dp") else method)
+    ordering = None
+    if orderings:
+        ordering = ",".join(sorted(set(orderings)))
+    elif "dp" in used:
+        ordering = "min-fill"
+    return ExactResult(
+        probability=probability,
+        log_probability=log_p,
+        method=label,
+        elapsed_seconds=elapsed,
+        n_components=len(reduced.components),
+        largest_component=(int(largest[0]), int(largest[1])),
+        peak_states=peak_states if "dp" in used else None,
+        bdd_nodes=nodes if "bdd" in used else None,
+        ordering=ordering,
+        model_name=model.name,
+        notes=tuple(notes),
+    )
+
+
+def probability_ratios(
+    model: FailureModeModel, *, state_budget: int = DEFAULT_STATE_BUDGET
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """log P(stack fails) and, for every basic event, P(conditioned) / P from one DP pass.
+
+    Returns ``(log_p, mode_ratios, layer_ratios)`` where ``mode_ratios[j] = (P(q_j=0)/P,
+    P(q_j=1)/P)`` and ``layer_ratios[i] = (P(r_i=0)/P, P(r_i=1)/P)``. Entries the pass cannot
+    give (events removed in preprocessing whose conditioning changes the structure, or P = 0)
+    are NaN; :mod:`ddrisk.risk.importance` recomputes those by conditioning.
+    """
+    reduced = _reduce(model)
+    n_layers, n_modes = model.p.shape
+    mode_ratios = np.full((n_modes, 2), np.nan)
+    layer_ratios = np.full((n_layers, 2), np.nan)
+    log_p = reduced.log_constant
+    runs = []
+    for comp in reduced.components:
+        run = _dp_component(comp, state_budget=state_budget, gradients=True)
+        log_p += run.log_probability
+        runs.append(run)
+    if not math.isfinite(log_p):
+        return log_p, mode_ratios, layer_ratios
+    for comp, run in zip(reduced.components, runs, strict=True):
+        mode_ratios[comp.modes] = run.mode_ratios
+        layer_ratios[comp.layers] = run.layer_ratios
+    q = np.asarray(model.q)
+    for j in reduced.irrelevant_modes:
+        if q[j] == 0.0:
+            mode_ratios[j] = (1.0, np.nan)  # q_j = 1 may create new structure: recompute
+        else:
+            mode_ratios[j] = (1.0, 1.0)
+    for j in reduced.certain_modes:
+        mode_ratios[j] = (np.nan, 1.0)
+    r = reduced.effective_r
+    for i in reduced.isolated_layers:
+        # P is proportional to the layer's effective residual.
+        layer_ratios[i] = (np.nan if reduced.certain_modes.size else 0.0, 1.0 / r[i])
+    for i in reduced.certain_layers:
+        layer_ratios[i] = (np.nan, 1.0)
+    if reduced.certain_modes.size:
+        # A certain mode is folded into the residual: r_eff = 0 is not the same event as r_i = 0.
+        touched = (np.asarray(model.p)[:, reduced.certain_modes] > 0).any(axis=1)
+        layer_ratios[touched, 0] = np.nan
+    return log_p, mode_ratios, layer_ratios

@@ -1,0 +1,157 @@
+"""Shared plumbing of the built-in layers: availability checks, timing, spec parsing."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ddrisk.errors import InputError
+from ddrisk.stress.layer import Item, Verdict
+from ddrisk.stress.packaged import distribution_version
+
+#: ``pip install`` lines of the normal (with-dependencies) packages the layers use.
+STRESS_INSTALL_LINE = 'pip install "ddrisk[stress]"'
+
+
+def missing_modules_reason(requirements: Sequence[tuple[str, str]]) -> str | None:
+    """``None`` when every module is importable, else a reason naming the install line.
+
+    ``requirements`` holds ``(module, install line)`` pairs; checking uses
+    ``find_spec`` so nothing is imported (and nothing slow runs) just to ask.
+
+    >>> missing_modules_reason([("json", "pip install json")]) is None
+    True
+    >>> missing_modules_reason([("no_such_module_here", "pip install x==1")])
+    "module 'no_such_module_here' is not installed; install it with: pip install x==1"
+    """
+    for module, line in requirements:
+        if not _is_importable(module):
+            return f"module '{module}' is not installed; install it with: {line}"
+    return None
+
+
+def _is_importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def timed_batch(
+    items: Sequence[Item],
+    score_batch: Callable[[list[str]], list[float]],
+    threshold: float,
+    *,
+    strictly_above: bool = True,
+) -> list[Verdict]:
+    """Score a batch in one vectorised call; per-item latency is the batch time shared out.
+
+    Vectorised scorers cannot time single items; the share is the honest per-item
+    cost of the batch and is flagged as such in ``detail``.
+    """
+    if not items:
+        return []
+    start = time.perf_counter()
+    scores = score_batch([item.text for item in items])
+    share = (time.perf_counter() - start) * 1000.0 / len(items)
+    verdicts = []
+    for score in scores:
+        value = float(score)
+        blocked = value > threshold if strictly_above else value >= threshold
+        verdicts.append(
+            Verdict(
+                blocked=blocked, score=value, latency_ms=share, detail={"latency": "batch_share"}
+            )
+        )
+    return verdicts
+
+
+class BuiltinLayer:
+    """Base of the built-in layers: a ``kind``, a unique ``name`` and spec parsing.
+
+    Subclasses declare ``kind``, ``requirements`` and ``options`` (the spec keys
+    they accept, with defaults) and implement :meth:`check`.
+    """
+
+    kind: ClassVar[str] = ""
+    requirements: ClassVar[tuple[tuple[str, str], ...]] = ()
+    options: ClassVar[dict[str, Any]] = {}
+    description: ClassVar[str] = ""
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self.name = name or self.kind
+
+    @classmethod
+    def from_spec(
+        cls, spec: dict[str, Any], *, source: str, artifact_dir: Path | None = None
+    ) -> BuiltinLayer:
+        """Build from a layers-file entry; unknown keys, wrong types and bad values are located errors.
+
+        ``artifact_dir`` is where layers that train or calibrate keep their results.
+        """
+        allowed = {"kind", "name", *cls.options}
+        unknown = sorted(set(spec) - allowed)
+        if unknown:
+            raise InputError(
+                source,
+                f"layer '{spec.get('name', cls.kind)}'",
+                f"unknown option(s) {unknown} for kind '{cls.kind}'",
+                f"use only {sorted(allowed)}",
+            )
+        kwargs: dict[str, Any] = {}
+        for key, default in cls.options.items():
+            if key not in spec:
+                continue
+            value = spec[key]
+            if isinstance(default, bool) or default is None:
+                ok = True
+            elif isinstance(default, int | float):
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+                value = type(default)(value) if ok and isinstance(default, float) else value
+            else:
+                ok = isinstance(value, type(default))
+            if not ok:
+                raise InputError(
+                    source,
+                    f"layer '{spec.get('name', cls.kind)}'.{key}",
+                    f"expected {type(default).__name__}, got {value!r}",
+                    f"write e.g. {key}: {default!r}",
+                )
+            kwargs[key] = value
+        name = spec.get("name")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise InputError(
+                source, f"layer '{cls.kind}'.name", f"bad layer name {name!r}", "use a short word"
+            )
+        if "artifact_dir" in inspect.signature(cls.__init__).parameters:
+            kwargs["artifact_dir"] = artifact_dir
+        try:
+            return cls(name=name, **kwargs)
+        except ValueError as error:
+            raise InputError(
+                source, f"layer '{name or cls.kind}'", str(error), "change the value"
+            ) from error
+
+    def unavailable_reason(self) -> str | None:
+        return missing_modules_reason(self.requirements)
+
+    def versions(self) -> dict[str, str | None]:
+        """Versions of the distributions this layer depends on (for the manifest)."""
+        return {}
+
+    def config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check(self, items: Sequence[Item]) -> list[Verdict]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Built-in layers hold no processes or sockets by default."""
+
+
+def version_of(*distributions: str) -> dict[str, str | None]:
+    return {name: distribution_version(name) for name in distributions}

@@ -1,0 +1,172 @@
+"""Layers files: which safety layers a stress run uses, read from YAML.
+
+A layers file is a list of layer entries, or a mapping with a ``layers`` list::
+
+    layers:
+      - kind: regex                 # built-in kinds: regex, toxicity, perplexity,
+      - kind: embedding             #   embedding, llm_guardrail
+        threshold: 0.6
+      - kind: shell                 # adapter kinds: python, shell, http
+        name: my-guard
+        command: ["node", "guard.js"]
+
+Each entry needs ``kind``; ``name`` defaults to the kind for built-ins and is
+required for adapters. Built-in options are listed by ``ddrisk stress layers``;
+adapter options are documented in :mod:`ddrisk.stress.adapters`. Every problem
+is an :class:`InputError` naming the file and the entry (``layers[2].threshold``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ddrisk.errors import InputError
+from ddrisk.stress.builtin_layers import BUILTIN_LAYERS
+from ddrisk.stress.layer import Layer
+
+#: Adapter kinds and the module whose ``from_spec(spec, *, source)`` builds them.
+ADAPTER_MODULES: dict[str, str] = {
+    "python": "ddrisk.stress.adapters.python_callable",
+    "shell": "ddrisk.stress.adapters.shell",
+    "http": "ddrisk.stress.adapters.http",
+}
+
+#: The default experiment's layers: every built-in, each with its default options.
+DEFAULT_LAYER_SPECS: tuple[dict[str, Any], ...] = tuple({"kind": kind} for kind in BUILTIN_LAYERS)
+
+_SECRET_WORDS = ("key", "token", "secret", "password", "authorization", "cookie")
+
+
+def known_kinds() -> list[str]:
+    return [*BUILTIN_LAYERS, *ADAPTER_MODULES]
+
+
+def build_layer(spec: Any, *, source: str, where: str, artifact_dir: Path | None = None) -> Layer:
+    """One layer from one entry (built-in or adapter kind)."""
+    if not isinstance(spec, dict):
+        raise InputError(
+            source,
+            where,
+            f"a layer must be a mapping, got {type(spec).__name__}",
+            "write key: value pairs such as 'kind: regex'",
+        )
+    kind = spec.get("kind")
+    if kind in BUILTIN_LAYERS:
+        return BUILTIN_LAYERS[kind].from_spec(spec, source=source, artifact_dir=artifact_dir)
+    if kind in ADAPTER_MODULES:
+        try:
+            module = importlib.import_module(ADAPTER_MODULES[kind])
+        except ImportError as error:
+            raise InputError(
+                source,
+                f"{where}.kind",
+                f"the '{kind}' adapter cannot be loaded ({error})",
+                'install the stress extra: pip install "ddrisk[stress]"',
+            ) from error
+        return module.from_spec(spec, source=source, where=where)
+    raise InputError(
+        source,
+        f"{where}.kind",
+        f"unknown layer kind {kind!r}",
+        f"use one of: {', '.join(known_kinds())}",
+    )
+
+
+def build_layers(specs: list[Any], *, source: str, artifact_dir: Path | None = None) -> list[Layer]:
+    """Layers from entries, checking that names are unique."""
+    layers: list[Layer] = []
+    names: dict[str, int] = {}
+    for index, spec in enumerate(specs):
+        where = f"layers[{index}]"
+        layer = build_layer(spec, source=source, where=where, artifact_dir=artifact_dir)
+        if layer.name in names:
+            raise InputError(
+                source,
+                f"{where}.name",
+                f"layer name '{layer.name}' already used by layers[{names[layer.name]}]",
+                "give each layer a distinct 'name'",
+            )
+        names[layer.name] = index
+        layers.append(layer)
+    if not layers:
+        raise InputError(
+            source, "layers", "no layers listed", "list at least one layer, e.g. '- kind: regex'"
+        )
+    return layers
+
+
+def load_layer_specs(path: str | Path) -> list[dict[str, Any]]:
+    """Read the entries of a layers file (YAML or JSON), without building them."""
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise InputError(
+            source, None, "layers file not found", "pass an existing YAML file to --layers"
+        )
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+        problem = getattr(error, "problem", None) or str(error)
+        raise InputError(
+            source, where, f"not valid YAML ({problem})", "fix the YAML syntax"
+        ) from error
+    except UnicodeDecodeError as error:
+        raise InputError(source, None, "not UTF-8 text", "save the file as UTF-8") from error
+    if isinstance(document, dict):
+        extra = sorted(set(document) - {"layers"})
+        if extra:
+            raise InputError(
+                source, None, f"unknown top-level key(s) {extra}", "keep only 'layers:'"
+            )
+        document = document.get("layers")
+    if not isinstance(document, list):
+        raise InputError(
+            source,
+            "layers",
+            "expected a list of layers",
+            "write 'layers:' followed by '- kind: ...' entries",
+        )
+    for index, spec in enumerate(document):
+        if not isinstance(spec, dict):
+            raise InputError(
+                source,
+                f"layers[{index}]",
+                f"a layer must be a mapping, got {type(spec).__name__}",
+                "write key: value pairs such as 'kind: regex'",
+            )
+    return document
+
+
+def redact_specs(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``specs`` safe to store: values under secret-looking keys become ``"***"``.
+
+    Adapters take secrets from environment variables (``api_key_env`` names a
+    variable, its value is never in the file); this is a second guard.
+
+    >>> redact_specs([{"kind": "http", "api_key_env": "OPENAI_API_KEY", "headers": {"Authorization": "x"}}])
+    [{'kind': 'http', 'api_key_env': 'OPENAI_API_KEY', 'headers': {'Authorization': '***'}}]
+    """
+
+    def clean(value: Any, key: str = "") -> Any:
+        lowered = key.lower()
+        if isinstance(value, dict):
+            return {k: clean(v, str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if key and not lowered.endswith("_env") and any(word in lowered for word in _SECRET_WORDS):
+            return "***"
+        return value
+
+    return [clean(spec) for spec in specs]
+
+
+def specs_have_redactions(specs: list[dict[str, Any]]) -> bool:
+    """Whether stored specs lost a value to redaction (then resuming needs the layers file again)."""
+    text = repr(specs)
+    return "'***'" in text
