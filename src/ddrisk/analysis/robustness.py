@@ -144,8 +144,8 @@ def robustness_from_profile(
     policy: UnclearPolicy,
     *,
     threshold: float = DEFAULT_THRESHOLD,
-    max_enumerated: int = 12,
-    n_sampled: int = 4096,
+    max_enumerated: int = 10,
+    n_sampled: int = 1024,
     seed: int = 0,
 ) -> RobustnessResult:
     resolved = policy.resolved()

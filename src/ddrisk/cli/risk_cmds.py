@@ -50,6 +50,7 @@ class _Number(click.ParamType):
         self, *, low: float | None = None, high: float | None = None, integer: bool = False
     ):
         self.low, self.high, self.integer = low, high, integer
+        self.name = "integer" if integer else "number"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):

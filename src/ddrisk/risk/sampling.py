@@ -119,6 +119,11 @@ class _Integrand:
             self.log_keep_r = np.maximum(np.log1p(-r), _LOG_ZERO)
         cell = np.maximum(log_keep_cell[:, self.free], _LOG_ZERO)
         self.cell_t = sparse.csr_matrix(cell.T)  # (free modes, layers)
+        self.cell_dense = cell
+        with np.errstate(divide="ignore"):
+            all_terms = np.maximum(np.log1p(-p[:, uncertain] * q[None, uncertain]), _LOG_ZERO)
+            self.layer_term = np.maximum(np.log1p(-p[:, self.free] * q[None, self.free]), _LOG_ZERO)
+        self.log_keep_all = self.base + all_terms.sum(axis=1)
         self.log_q = np.log(self.q)
         self.log_not_q = np.log1p(-self.q)
         outcomes = np.array(
@@ -128,6 +133,24 @@ class _Integrand:
         self.outcome_log_prob = np.where(outcomes, np.log(q_int), np.log1p(-q_int)).sum(axis=1)
         hub_cell = np.maximum(log_keep_cell[:, self.integrated], _LOG_ZERO)
         self.outcome_log_keep = outcomes.astype(float) @ hub_cell.T  # (outcomes, layers)
+
+    def initial_tilt(self) -> np.ndarray:
+        """P(mode occurs | stack fails) if layers failed independently given that one mode.
+
+        ``odds(t_j) = odds(q_j) * prod_i P(layer i fails | x_j = 1) / P(layer i fails | x_j = 0)``
+        -- exact when no two layers share a mode, and a starting point for cross-entropy
+        otherwise (it lets the pilot see modes far rarer than ``1 / pilot``).
+        """
+        term = self.layer_term  # (layers, free modes): log(1 - q_j p_ij)
+        log_keep = self.log_keep_all[:, None]
+        without = log_keep - term
+        with_mode = without + self.cell_dense
+        with np.errstate(divide="ignore"):
+            fail_if = np.log(-np.expm1(np.minimum(with_mode, 0.0)))
+            fail_if_not = np.log(-np.expm1(np.minimum(without, 0.0)))
+        lift = np.nan_to_num(fail_if - fail_if_not, nan=0.0, posinf=700.0).sum(axis=0)
+        log_odds = self.log_q - self.log_not_q + np.clip(lift, -700.0, 700.0)
+        return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700.0, 700.0)))
 
     def log_conditional(self, occurs: np.ndarray, *, residual_floor: float = 0.0) -> np.ndarray:
         """log E[prod_i P(layer i fails | modes) | sampled modes] per row of ``occurs``."""
@@ -214,11 +237,11 @@ def importance_sample(
     q = integrand.q
     full_tilt = np.asarray(model.q, dtype=float).copy()
     upper = np.maximum(q, max_tilt)
-    tilt = q.copy()
-    # Residual floors: start with every layer at least 50 % likely to fail on its own, so the
-    # pilot draws carry information even for stacks far below the pilot's resolution; lower the
-    # floor tenfold per iteration until it no longer binds.
-    floor = 0.5
+    tilt = np.clip(integrand.initial_tilt(), q, upper)
+    # Start from the independent-layers guess. If no pilot draw can make the stack fail (layers
+    # with r = 0 that the draws never reach), give every layer a residual floor of 50 % and
+    # lower it tenfold per iteration until it no longer binds.
+    floor = 0.0
     smallest_r = float(np.min(model.r)) if model.n_layers else 0.0
     iterations = 0
     if q.size:
@@ -231,7 +254,7 @@ def importance_sample(
             ) + integrand.log_ratio(occurs, tilt)
             peak = float(log_terms.max())
             if not math.isfinite(peak):
-                floor = max(floor, 0.5)
+                floor = 0.5
                 continue
             weights = np.exp(log_terms - peak)
             target = (weights @ occurs) / weights.sum()
