@@ -12,7 +12,9 @@ from ddrisk.catalog import Catalog, load_catalog
 
 # The Open-PSA MEF schema is GPL-licensed SCRAM material, so ddrisk does not ship it. CI and
 # developers have the project's shared reference copy beside the checkout; use it when present.
-_SHARED_SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "reference" / "open-psa-mef-input.rng"
+_SHARED_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "open-psa-mef-input.rng"
+)
 if _SHARED_SCHEMA.is_file():
     os.environ.setdefault("DDRISK_MEF_SCHEMA", str(_SHARED_SCHEMA))
 

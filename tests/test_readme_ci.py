@@ -24,3 +24,16 @@ def test_readme_has_two_setup_commands():
 def test_ci_runs_the_readme_test_command_verbatim():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert _readme_commands()[1] in ci
+
+
+def test_readme_python_example_runs_and_its_comments_hold():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Python API\n\n```python\n(.+?)\n```", text, re.S).group(1)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    result = namespace["result"]
+    assert result.coverage.straight_through == {"pessimistic": ["AL-GEN"], "optimistic": ["AL-GEN"]}
+    from ddrisk.risk.engine import compute_stack_failure
+
+    probability = compute_stack_failure(namespace["model"]).probability
+    assert f"{probability:.11f}".startswith("0.18635826814")

@@ -9,7 +9,6 @@ optional pieces.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
 from ddrisk.cli._common import echo_json, json_option
 from ddrisk.errors import InputError
@@ -39,10 +37,6 @@ def stress() -> None:
 
 def _progress_wanted(quiet: bool, as_json: bool) -> bool:
     return not quiet and not as_json and sys.stderr.isatty()
-
-
-def _statistics_available() -> bool:
-    return importlib.util.find_spec("ddrisk.stress.statistics") is not None
 
 
 @stress.command("run")
@@ -234,27 +228,10 @@ def _summarise(run_dir: Path, *, seed: int, n_bootstrap: int) -> dict[str, Any]:
     matrix = load_outcomes(run_dir)
     if not matrix.layers:
         return {"kind": "none", "reason": "no layer was available"}
-    if _statistics_available():
-        from ddrisk.stress.statistics import analyze_outcomes
+    from ddrisk.stress.statistics import analyze_outcomes
 
-        analysis = analyze_outcomes(matrix, seed=seed, n_bootstrap=n_bootstrap)
-        return {"kind": "analysis", **analysis.to_dict()}
-    failures = matrix.failures()
-    harmful = matrix.harmful
-    rows = []
-    for column, layer in enumerate(matrix.layers):
-        miss = failures[harmful, column]
-        false_block = failures[~harmful, column]
-        rows.append(
-            {
-                "layer": layer,
-                "miss_k": int(np.nansum(miss)),
-                "miss_n": int((~np.isnan(miss)).sum()),
-                "false_block_k": int(np.nansum(false_block)),
-                "false_block_n": int((~np.isnan(false_block)).sum()),
-            }
-        )
-    return {"kind": "rates", "layers": rows}
+    analysis = analyze_outcomes(matrix, seed=seed, n_bootstrap=n_bootstrap)
+    return {"kind": "analysis", **analysis.to_dict()}
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -307,18 +284,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("miss on harmful", justify="right")
     table.add_column("false block on benign", justify="right")
     for row in summary["layers"]:
-        if summary["kind"] == "analysis":
-            table.add_row(row["layer"], row["miss_text"], row["false_block_text"])
-        else:
-            table.add_row(
-                row["layer"],
-                f"{row['miss_k']}/{row['miss_n']}",
-                f"{row['false_block_k']}/{row['false_block_n']}",
-            )
+        table.add_row(row["layer"], row["miss_text"], row["false_block_text"])
     console.print(table)
-    if summary["kind"] != "analysis":
-        console.print("(install the statistics module for intervals and joint-failure analysis)")
-        return
     stack = summary["stack"]
     all_miss = stack["all_miss"]
     pooled, strat = stack["independence_pooled"], stack["independence_stratified"]
@@ -340,14 +307,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     benign = summary["benign_stack"]
     any_block = benign["any_block"]
-    b_obs = any_block["k"] / any_block["n"] if any_block["n"] else float("nan")
     console.print(
-        f"benign blocked by any layer: {any_block['k']}/{any_block['n']} = {_fmt(b_obs)}; independence "
+        f"benign blocked by any layer: {any_block['k']}/{any_block['n']} = {_fmt(any_block.get('estimate'))}; independence "
         f"predicts {_fmt(benign['independence_pooled']['estimate'])}"
     )
     console.print(f"master keys (harmful items every layer passes): {len(summary['master_keys'])}")
     for warning in summary.get("warnings", [])[:5]:
-        console.print(f"warning: {warning.get('message', warning)}")
+        console.print(f"warning ({warning.get('subject', '-')}): {warning.get('message', warning)}")
     extra = len(summary.get("warnings", [])) - 5
     if extra > 0:
         console.print(f"(+{extra} more warnings: ddrisk stress analyze RUN)")
@@ -478,14 +444,9 @@ def setup_cmd(dry_run: bool) -> None:
 
 
 def _register_analyze() -> None:
-    # The analyze command lives in its own module; attach it when this install has it.
-    if importlib.util.find_spec("ddrisk.cli.stress_analyze") is None:
-        return
-    from ddrisk.cli import stress_analyze
+    from ddrisk.cli.stress_analyze import analyze
 
-    command = getattr(stress_analyze, "analyze", None)
-    if isinstance(command, click.Command):
-        stress.add_command(command, "analyze")
+    stress.add_command(analyze, "analyze")
 
 
 _register_analyze()
