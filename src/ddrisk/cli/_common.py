@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +21,50 @@ catalog_option = click.option(
 )
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+runs_dir_option = click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ddrisk-runs"),
+    show_default=True,
+    help="Folder holding stress runs and the verdict cache.",
+)
+
+
+def structural_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options of the structural analysis, shared by ``analyze`` and ``report``."""
+    from ddrisk.analysis.groups import DEFAULT_THRESHOLD
+    from ddrisk.analysis.profile import UnclearPolicy
+
+    options = [
+        click.option(
+            "--policy",
+            type=click.Choice([p.value for p in UnclearPolicy]),
+            default=UnclearPolicy.BOUNDS.value,
+            show_default=True,
+            help="How '?' cells count: as prone, as not prone, or both side by side.",
+        ),
+        click.option(
+            "--k-max", type=click.IntRange(min=1), help="Largest stack size to rank (default: all)."
+        ),
+        click.option(
+            "--top",
+            type=click.IntRange(min=1),
+            default=5,
+            show_default=True,
+            help="Stacks kept per size.",
+        ),
+        click.option(
+            "--group-threshold",
+            type=click.FloatRange(0.0, 1.0),
+            default=DEFAULT_THRESHOLD,
+            show_default=True,
+            help="Jaccard-distance cut for correlated groups.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 def parse_id_list(

@@ -6,35 +6,21 @@ from pathlib import Path
 
 import click
 
-from ddrisk.analysis import UnclearPolicy
 from ddrisk.analysis import analyze as run_analysis
 from ddrisk.catalog import load_catalog
-from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
+from ddrisk.cli._common import (
+    catalog_option,
+    echo_json,
+    json_option,
+    parse_id_list,
+    structural_options,
+)
 
 
 @click.command()
 @catalog_option
-@click.option(
-    "--policy",
-    type=click.Choice([p.value for p in UnclearPolicy]),
-    default=UnclearPolicy.BOUNDS.value,
-    show_default=True,
-    help="How '?' cells count: as prone, as not prone, or both side by side.",
-)
 @click.option("--stack", metavar="A,B,...", help="Report the straight-through modes of this stack.")
-@click.option(
-    "--k-max", type=click.IntRange(min=1), help="Largest stack size to rank (default: all)."
-)
-@click.option(
-    "--top", type=click.IntRange(min=1), default=5, show_default=True, help="Stacks kept per size."
-)
-@click.option(
-    "--group-threshold",
-    type=click.FloatRange(0.0, 1.0),
-    default=0.2,
-    show_default=True,
-    help="Jaccard-distance cut for correlated groups.",
-)
+@structural_options
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed for sampled '?' resolutions."
 )

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import click
 
-from ddrisk.analysis import UnclearPolicy
-from ddrisk.cli._common import catalog_option, parse_id_list
+from ddrisk.cli._common import (
+    catalog_option,
+    parse_id_list,
+    runs_dir_option,
+    structural_options,
+)
 from ddrisk.errors import InputError
 
 
@@ -18,13 +22,7 @@ from ddrisk.errors import InputError
     metavar="A,B,...",
     help="Report this stack's straight-through modes and its quantitative risk.",
 )
-@click.option(
-    "--policy",
-    type=click.Choice([p.value for p in UnclearPolicy]),
-    default=UnclearPolicy.BOUNDS.value,
-    show_default=True,
-    help="How '?' cells count: as prone, as not prone, or both side by side.",
-)
+@structural_options
 @click.option(
     "--format",
     "fmt",
@@ -47,13 +45,7 @@ from ddrisk.errors import InputError
     default=None,
     help="Add the statistics of a stored stress run (run folder, run id or 'latest').",
 )
-@click.option(
-    "--runs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("ddrisk-runs"),
-    show_default=True,
-    help="Folder holding stored stress runs.",
-)
+@runs_dir_option
 @click.option(
     "--params",
     "params_file",
@@ -75,19 +67,6 @@ from ddrisk.errors import InputError
     default=2000,
     show_default=True,
     help="Monte Carlo draws when --params gives distributions.",
-)
-@click.option(
-    "--k-max", type=click.IntRange(min=1), help="Largest stack size to rank (default: all)."
-)
-@click.option(
-    "--top", type=click.IntRange(min=1), default=5, show_default=True, help="Stacks kept per size."
-)
-@click.option(
-    "--group-threshold",
-    type=click.FloatRange(0.0, 1.0),
-    default=0.2,
-    show_default=True,
-    help="Jaccard-distance cut for correlated groups.",
 )
 @click.option(
     "--seed",

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from ddrisk.cli._common import echo_json, json_option, parse_id_list
+from ddrisk.cli._common import echo_json, json_option, parse_id_list, runs_dir_option
 from ddrisk.errors import InputError
 
 FORMATS = ("auto", "run", "garak", "promptfoo", "inspect")
@@ -305,13 +305,7 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
     help="What RUN is: a stored run, or a garak/promptfoo/inspect result file "
     "(auto: recognise it).",
 )
-@click.option(
-    "--runs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("ddrisk-runs"),
-    show_default=True,
-    help="Folder holding stored runs.",
-)
+@runs_dir_option
 @click.option(
     "--layers",
     "layer_list",

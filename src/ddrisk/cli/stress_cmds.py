@@ -18,16 +18,8 @@ from typing import Any
 
 import click
 
-from ddrisk.cli._common import echo_json, json_option
+from ddrisk.cli._common import echo_json, json_option, runs_dir_option
 from ddrisk.errors import InputError
-
-RUNS_DIR_OPTION = click.option(
-    "--runs-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("ddrisk-runs"),
-    show_default=True,
-    help="Folder holding runs and the verdict cache.",
-)
 
 
 @click.group("stress")
@@ -54,7 +46,7 @@ def _progress_wanted(quiet: bool, as_json: bool) -> bool:
     default=None,
     help="Layers YAML file. Default: the five built-in offline layers.",
 )
-@RUNS_DIR_OPTION
+@runs_dir_option
 @click.option(
     "--resume",
     "resume",
@@ -320,7 +312,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
 
 
 @stress.command("list")
-@RUNS_DIR_OPTION
+@runs_dir_option
 @json_option
 def list_cmd(runs_dir: Path, as_json: bool) -> None:
     """List stored runs (oldest first)."""
@@ -344,7 +336,7 @@ def list_cmd(runs_dir: Path, as_json: bool) -> None:
 
 @stress.command("export")
 @click.argument("run", default="latest")
-@RUNS_DIR_OPTION
+@runs_dir_option
 @click.option(
     "--out",
     "out_path",
