@@ -132,6 +132,7 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
         table.add_row(*row)
     console.print(table)
     console.print(
-        f"[dim]settings: {settings} · catalog sha256 {result.catalog['sha256']} · "
-        "full detail: ddrisk analyze --json[/]"
+        f"[dim]policy {settings['policy']} · group threshold {settings['group_threshold']} · "
+        f"k_max {settings['k_max']} · seed {settings['seed']} · catalog {result.catalog['label']} · "
+        "methods and every number: ddrisk analyze --json[/]"
     )

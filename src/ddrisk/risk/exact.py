@@ -639,24 +639,36 @@ def _bdd_probability(bdd, root, probability: dict[str, float]) -> tuple[float, f
 
 
 def _bdd_candidates(comp: _Component) -> list[tuple[str, list[int], str]]:
-    """The ordering portfolio: (label, mode order, cell placement)."""
-    candidates = [("hub-frontier", _hub_frontier_order(comp.p), "with-mode")]
+    """The ordering portfolio, most often best first: (label, mode order, cell placement).
+
+    ``with-mode`` keeps a mode's graded cells next to it (the diagram then tracks surviving
+    layers); ``at-close`` puts a layer's cells after its last mode (it then tracks open modes).
+    With certain cells (p = 1) the two placements coincide.
+    """
+    candidates = [("layer-sweep", _layer_sweep_order(comp.p), "at-close")]
+    candidates.append(("hub-frontier", _hub_frontier_order(comp.p), "with-mode"))
     if comp.p.shape[1] > 1:
-        min_fill = _min_fill_order(_mode_adjacency(comp.p))[::-1]
-        candidates += [
-            ("layer-sweep", _layer_sweep_order(comp.p), "at-close"),
-            ("reverse-cuthill-mckee", _rcm_order(comp.p), "at-close"),
-            ("min-fill-reversed", min_fill, "at-close"),
-            ("reverse-cuthill-mckee", _rcm_order(comp.p), "with-mode"),
-        ]
+        candidates.append(
+            ("min-fill-reversed", _min_fill_order(_mode_adjacency(comp.p))[::-1], "at-close")
+        )
+        candidates.append(("reverse-cuthill-mckee", _rcm_order(comp.p), "at-close"))
     return candidates
 
 
-def _bdd_component(comp: _Component, *, node_budget: int) -> tuple[float, int, str]:
-    """Try every ordering in the portfolio; evaluate P on the smallest BDD under the budget."""
+def _bdd_component(
+    comp: _Component, *, node_budget: int, portfolio_seconds: float = 2.0
+) -> tuple[float, int, str]:
+    """Try the ordering portfolio; evaluate P on the smallest BDD under the budget.
+
+    Each later ordering gets the best size so far as its budget, and no new ordering is started
+    once ``portfolio_seconds`` have been spent and one diagram fits.
+    """
     best: tuple[int, str, list[int], str] | None = None
     last_error: BudgetExceeded | None = None
+    start = time.perf_counter()
     for label, order, placement in _bdd_candidates(comp):
+        if best is not None and time.perf_counter() - start > portfolio_seconds:
+            break
         budget = node_budget if best is None else min(node_budget, best[0])
         try:
             size, _ = _build_bdd(comp, order, placement, budget, evaluate=False)

@@ -12,7 +12,9 @@ With ``P`` the baseline:
 ``birnbaum = P1 - P0``
     dP/d(probability of the event): how fast the stack's risk moves with it.
 ``fussell_vesely = (P - P0) / P``
-    The share of the stack's risk that needs the event: what eliminating it would remove.
+    The share of the stack's risk that needs the event: what eliminating it would remove. This
+    is the risk-decrease form PRA codes report under this name (also called criticality
+    importance); Fussell's cut-set form agrees with it when cut sets are rare.
 ``risk_achievement_worth = P1 / P``
     How many times riskier the stack is if the event were certain.
 ``risk_reduction_worth = P / P0``

@@ -157,10 +157,18 @@ class _Integrand:
         log_keep = (self.cell_t.T @ occurs.T.astype(float)).T + self.base[None, :]
         if residual_floor > 0.0:
             log_keep = log_keep + np.minimum(0.0, math.log1p(-residual_floor) - self.log_keep_r)
-        total = log_keep[:, None, :] + self.outcome_log_keep[None, :, :]
-        with np.errstate(divide="ignore"):
-            per_outcome = np.log(-np.expm1(np.minimum(total, 0.0))).sum(axis=2)
-        return logsumexp(per_outcome + self.outcome_log_prob[None, :], axis=1)
+        n_outcomes, n_layers = self.outcome_log_keep.shape
+        rows = max(1, 4_000_000 // max(1, n_outcomes * n_layers))  # bound the temporary array
+        result = np.empty(log_keep.shape[0])
+        for begin in range(0, log_keep.shape[0], rows):
+            block = log_keep[begin : begin + rows]
+            total = block[:, None, :] + self.outcome_log_keep[None, :, :]
+            with np.errstate(divide="ignore"):
+                per_outcome = np.log(-np.expm1(np.minimum(total, 0.0))).sum(axis=2)
+            result[begin : begin + rows] = logsumexp(
+                per_outcome + self.outcome_log_prob[None, :], axis=1
+            )
+        return result
 
     def log_ratio(self, occurs: np.ndarray, tilt: np.ndarray) -> np.ndarray:
         """log of p(x) / f_t(x) for each row."""
@@ -244,6 +252,7 @@ def importance_sample(
     floor = 0.0
     smallest_r = float(np.min(model.r)) if model.n_layers else 0.0
     iterations = 0
+    settled: list[np.ndarray] = []  # tilts learnt without a residual floor
     if q.size:
         while iterations < max_iterations:
             iterations += 1
@@ -258,12 +267,17 @@ def importance_sample(
                 continue
             weights = np.exp(log_terms - peak)
             target = (weights @ occurs) / weights.sum()
-            new_tilt = np.clip(smoothing * target + (1 - smoothing) * tilt, q, upper)
-            change = float(np.max(np.abs(new_tilt - tilt) / np.maximum(tilt, 1e-300)))
-            tilt = new_tilt
-            if active_floor == 0.0 and change < 0.05:
-                break
+            tilt = np.clip(smoothing * target + (1 - smoothing) * tilt, q, upper)
+            if active_floor == 0.0:
+                settled.append(tilt)
+                # Pilot noise keeps single tilts moving; averaging the last few cancels it.
+                if len(settled) >= 4:
+                    spread = np.max(np.abs(settled[-1] - settled[-2]))
+                    if spread < 0.02:
+                        break
             floor /= 10.0
+        if settled:
+            tilt = np.mean(settled[-4:], axis=0)
     occurs = _draw(rng, tilt, n)
     log_terms = integrand.log_conditional(occurs) + integrand.log_ratio(occurs, tilt)
     log_mean, estimate, standard_error, ess = _summarise(log_terms)
