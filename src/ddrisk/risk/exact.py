@@ -54,6 +54,9 @@ DEFAULT_STATE_BUDGET = 2**23
 DEFAULT_NODE_BUDGET = 400_000
 """Largest BDD (nodes) the ``bdd`` method will build and traverse."""
 
+BDD_BUILD_SECONDS = 20.0
+"""A BDD build in one ordering that takes longer than this counts as over budget."""
+
 ENUMERATION_MAX_MODES = 24
 """Brute-force enumeration refuses models with more uncertain modes than this."""
 
@@ -551,6 +554,7 @@ def _build_bdd(
         key=lambda i: min(position[int(j)] for j in np.flatnonzero(comp.p[i] > 0)),
     )
     top = clause = event = None
+    started = time.perf_counter()
     try:
         top = bdd.true
         for i in layer_rank:
@@ -564,6 +568,10 @@ def _build_bdd(
             if len(bdd) > 4 * node_budget:
                 raise BudgetExceeded(
                     "bdd", None, node_budget, "manager grew past 4x budget while building"
+                )
+            if time.perf_counter() - started > BDD_BUILD_SECONDS:
+                raise BudgetExceeded(
+                    "bdd", None, node_budget, f"build took over {BDD_BUILD_SECONDS:g} s"
                 )
         size = int(top.dag_size)
         if size > node_budget:

@@ -64,7 +64,8 @@ class FailureModeModel:
 
     def layer_failure_probabilities(self) -> np.ndarray:
         """Marginal P(layer i fails) = 1 - (1 - r_i) prod_j (1 - q_j p_ij), computed in log space."""
-        log_survive = np.log1p(-self.r) + np.log1p(-(self.p * self.q[None, :])).sum(axis=1)
+        with np.errstate(divide="ignore"):  # a certain failure gives log(0) = -inf, i.e. P = 1
+            log_survive = np.log1p(-self.r) + np.log1p(-(self.p * self.q[None, :])).sum(axis=1)
         return -np.expm1(log_survive)
 
     def subset(self, layers: list[str] | tuple[str, ...]) -> FailureModeModel:
