@@ -63,11 +63,11 @@ def test_structure_matches_the_model():
     events = {
         e.get("name"): float(e.find("float").get("value")) for e in root.iter("define-basic-event")
     }
-    # mode Z has q = 0 and A x Y has p = 0: both omitted; A has no residual.
+    # mode Z has q = 0 and A x Y has p = 0: both omitted; A has no residual; A x X has p = 1,
+    # so mode X feeds layer A directly, with no cell event.
     assert events == {
         "mode_X": 0.1,
         "mode_Y": 0.3,
-        "cell_A_X": 1.0,
         "residual_B_v2": 0.2,
         "cell_B_v2_X": 0.5,
         "cell_B_v2_Y": 0.2,
@@ -76,13 +76,13 @@ def test_structure_matches_the_model():
     top = gates["stack_fails"]
     assert [child.get("name") for child in top.find("and")] == ["layer_A", "layer_B_v2"]
     # One-argument gates are written as the argument itself (SCRAM rejects one-child OR).
-    assert gates["layer_A"].find("gate").get("name") == "via_A_X"
+    assert gates["layer_A"].find("basic-event").get("name") == "mode_X"
     assert [c.get("name") for c in gates["layer_B_v2"].find("or")] == [
         "residual_B_v2",
         "via_B_v2_X",
         "via_B_v2_Y",
     ]
-    assert [c.get("name") for c in gates["via_A_X"].find("and")] == ["mode_X", "cell_A_X"]
+    assert [c.get("name") for c in gates["via_B_v2_X"].find("and")] == ["mode_X", "cell_B_v2_X"]
 
 
 def test_identifiers_are_safe_and_unique():
@@ -98,7 +98,7 @@ def test_identifiers_are_safe_and_unique():
         e.get("name")
         for e in etree.fromstring(model_to_mef(model).encode()).iter("define-basic-event")
     ]
-    assert len(names) == len(set(names)) == 5
+    assert len(names) == len(set(names)) == 3  # the mode and two residuals (cells have p = 1)
 
 
 def test_never_failing_layer_is_a_false_constant():

@@ -94,7 +94,7 @@ def model_to_mef(model: FailureModeModel, *, name: str = "stack") -> str:
     >>> m = FailureModeModel(layers=("A", "B"), modes=("X",), q=[0.1], p=[[1.0], [0.5]], r=[0.0, 0.2])
     >>> xml = model_to_mef(m)
     >>> xml.count("<define-basic-event"), xml.count("<define-gate")
-    (4, 5)
+    (3, 4)
     """
     names = _Names()
     top = names("stack_fails")
@@ -133,6 +133,9 @@ def model_to_mef(model: FailureModeModel, *, name: str = "stack") -> str:
             children.append(f'<basic-event name="{residual}"/>')
         for j, mode in enumerate(model.modes):
             if j not in mode_names or model.p[i, j] <= 0:
+                continue
+            if model.p[i, j] >= 1:  # a certain cell event adds nothing: the mode fails the layer
+                children.append(f'<basic-event name="{mode_names[j]}"/>')
                 continue
             cell = names("cell", layer, mode)
             basic_event(
@@ -217,11 +220,8 @@ def mef_to_model(xml_text: str, *, source: str = "<MEF>") -> FailureModeModel:
     def attrs(element: etree._Element) -> dict[str, str]:
         return {a.get("name"): a.get("value") for a in element.iterfind("attributes/attribute")}
 
-    layers = [
-        attrs(g)["ddrisk-id"]
-        for g in root.iter("define-gate")
-        if g.get("name", "").startswith("layer")
-    ]
+    layer_gates = [g for g in root.iter("define-gate") if g.get("name", "").startswith("layer")]
+    layers = [attrs(g)["ddrisk-id"] for g in layer_gates]
     q_by_mode: dict[str, float] = {}
     residual: dict[str, float] = {}
     cells: dict[tuple[str, str], float] = {}
@@ -237,6 +237,16 @@ def mef_to_model(xml_text: str, *, source: str = "<MEF>") -> FailureModeModel:
             residual[meta["ddrisk-id"]] = value
         elif kind.startswith("cell"):
             cells[(meta["ddrisk-layer"], meta["ddrisk-mode"])] = value
+    # A mode event placed directly under a layer's gate is a cell with p = 1.
+    mode_of_event = {
+        event.get("name"): attrs(event)["ddrisk-id"]
+        for event in root.iter("define-basic-event")
+        if event.get("name", "").startswith("mode")
+    }
+    for gate, layer in zip(layer_gates, layers, strict=True):
+        for child in gate.iter("basic-event"):
+            if child.get("name") in mode_of_event:
+                cells[(layer, mode_of_event[child.get("name")])] = 1.0
     for _layer, mode in cells:
         if mode not in q_by_mode:
             modes.append(mode)

@@ -97,7 +97,8 @@ class _Integrand:
 
     The ``n_integrated`` most widely shared uncertain modes are not sampled: the integrand sums
     over their ``2 ** n_integrated`` joint outcomes analytically (a further conditional
-    expectation), which removes the largest source of weight variance, the hub modes.
+    expectation), which removes the largest source of weight variance, the hub modes. Modes
+    that reach a single layer are folded into that layer's residual, also exactly.
     """
 
     def __init__(self, model: FailureModeModel, *, n_integrated: int = 3):
@@ -109,6 +110,12 @@ class _Integrand:
             log_keep_cell = np.log1p(-p)
             base = np.log1p(-r) + np.where(certain[None, :], log_keep_cell, 0.0).sum(axis=1)
         uncertain = np.flatnonzero((q > 0) & (q < 1) & (p > 0).any(axis=0))
+        # A mode that can fail only one layer acts as an extra residual of that layer: fold it in
+        # exactly instead of sampling it (it carries no dependence between layers).
+        private = uncertain[(p[:, uncertain] > 0).sum(axis=0) == 1]
+        with np.errstate(divide="ignore"):
+            base = base + np.log1p(-p[:, private] * q[None, private]).sum(axis=1)
+        uncertain = np.setdiff1d(uncertain, private)
         reach = (p[:, uncertain] > 0).sum(axis=0)
         by_reach = uncertain[np.argsort(-reach, kind="stable")]
         self.integrated = np.sort(by_reach[: max(0, min(n_integrated, by_reach.size))])
