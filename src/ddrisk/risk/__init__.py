@@ -1,1 +1,32 @@
-"""Quantitative risk: joint-failure probability of a stack under named dependence models."""
+"""Quantitative risk: joint-failure probability of a stack under named dependence models.
+
+The entry points: build a :class:`FailureModeModel` from a catalog and a stack with
+:func:`resolve_parameters`, compute P(stack fails) with :func:`compute_stack_failure`
+(the one source of that number everywhere), rank failure modes with
+:func:`importance_measures`, compare dependence models with
+:func:`compare_dependence_models`, propagate uncertain inputs with
+:func:`propagate_uncertainty`, and search stacks with :func:`optimize_stack`.
+"""
+
+from ddrisk.risk.dependence import compare_dependence_models
+from ddrisk.risk.engine import StackFailure, compute_stack_failure
+from ddrisk.risk.exact import BudgetExceeded
+from ddrisk.risk.importance import ImportanceMeasures, importance_measures
+from ddrisk.risk.model import FailureModeModel
+from ddrisk.risk.optimize import optimize_stack
+from ddrisk.risk.parameters import RiskParameters, resolve_parameters
+from ddrisk.risk.uncertainty import propagate_uncertainty
+
+__all__ = [
+    "BudgetExceeded",
+    "FailureModeModel",
+    "ImportanceMeasures",
+    "RiskParameters",
+    "StackFailure",
+    "compare_dependence_models",
+    "compute_stack_failure",
+    "importance_measures",
+    "optimize_stack",
+    "propagate_uncertainty",
+    "resolve_parameters",
+]
