@@ -72,7 +72,12 @@ class FailureModeModel:
         """The model restricted to some layers (same modes)."""
         index = [self.layers.index(layer) for layer in layers]
         return FailureModeModel(
-            layers=tuple(layers), modes=self.modes, q=self.q, p=self.p[index], r=self.r[index], name=self.name
+            layers=tuple(layers),
+            modes=self.modes,
+            q=self.q,
+            p=self.p[index],
+            r=self.r[index],
+            name=self.name,
         )
 
     def to_dict(self) -> dict[str, object]:
