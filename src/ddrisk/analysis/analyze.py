@@ -14,7 +14,7 @@ from ddrisk.analysis.coverage import (
 )
 from ddrisk.analysis.groups import DEFAULT_THRESHOLD, GroupsResult, groups_from_profile
 from ddrisk.analysis.overlap import OverlapResult, overlap_from_profile
-from ddrisk.analysis.priorities import PrioritiesResult, priorities_from_profile
+from ddrisk.analysis.priorities import STACK_SIZES, PrioritiesResult, priorities_from_profile
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.analysis.robustness import RobustnessResult, robustness_from_profile
 from ddrisk.analysis.summary import Finding, summarize
@@ -74,8 +74,9 @@ def analyze(
     profile = Profile.from_catalog(catalog)
     coverage = coverage_from_profile(profile, stack, policy) if stack else None
     stacks = best_stacks_from_profile(profile, policy, k_max=k_max, top=top)
-    all_sizes = stacks if k_max is None or stacks.k_max == len(profile.techniques) else None
-    priorities = priorities_from_profile(profile, policy, stacks=all_sizes)
+    # Priorities use the best stacks of 1..STACK_SIZES layers; reuse these when they reach that far.
+    covers = stacks.k_max >= min(STACK_SIZES, len(profile.techniques))
+    priorities = priorities_from_profile(profile, policy, stacks=stacks if covers else None)
     groups = groups_from_profile(profile, policy, threshold=group_threshold)
     robust = robustness_from_profile(profile, policy, threshold=group_threshold, seed=seed)
     findings = summarize(

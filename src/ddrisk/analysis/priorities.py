@@ -3,7 +3,9 @@
 A failure mode matters most when many techniques are prone to it (it defeats
 them all at once) and when even the best stacks leave it straight-through
 (choosing layers cleverly does not remove it). Ranking: number of techniques
-defeated, then the share of best stacks it passes straight through.
+defeated, then the share of best small stacks (1 to ``STACK_SIZES`` layers, where
+choosing layers matters most and which stays cheap for 20-technique catalogs) it
+passes straight through.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import pandas as pd
 from ddrisk.analysis.coverage import BestStacksResult, best_stacks_from_profile
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
+
+STACK_SIZES = 3
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ class PrioritiesResult:
 def priorities_from_profile(
     profile: Profile, policy: UnclearPolicy, *, stacks: BestStacksResult | None = None
 ) -> PrioritiesResult:
-    stacks = stacks or best_stacks_from_profile(profile, policy, top=1)
+    stacks = stacks or best_stacks_from_profile(profile, policy, top=1, k_max=STACK_SIZES)
     out: dict[str, tuple[ModePriority, ...]] = {}
     for resolved in policy.resolved():
         prone = profile.prone(resolved)
@@ -102,7 +106,7 @@ def priorities_from_profile(
     return PrioritiesResult(
         policy=policy.value,
         ranking="techniques defeated (descending), then share of best stacks left straight-through "
-        "(mean over stack sizes k of the share of tied-best k-stacks)",
+        f"(mean over stack sizes k = 1..{STACK_SIZES} of the share of tied-best k-stacks)",
         priorities=out,
         n_techniques=len(profile.techniques),
     )

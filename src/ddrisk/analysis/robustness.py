@@ -23,7 +23,7 @@ import pandas as pd
 
 from ddrisk.analysis.coverage import best_stacks_from_profile
 from ddrisk.analysis.groups import DEFAULT_THRESHOLD, groups_from_profile
-from ddrisk.analysis.priorities import priorities_from_profile
+from ddrisk.analysis.priorities import STACK_SIZES, priorities_from_profile
 from ddrisk.analysis.profile import NOT_PRONE, PRONE, UNCLEAR, Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
 
@@ -36,7 +36,7 @@ def _conclusions(
 ) -> dict[str, tuple[str, ...]]:
     """Each conclusion as a sorted tuple of strings, comparable across perturbations."""
     groups = groups_from_profile(profile, policy, threshold=threshold)
-    stacks = best_stacks_from_profile(profile, policy, top=1)
+    stacks = best_stacks_from_profile(profile, policy, top=1, k_max=STACK_SIZES)
     priorities = priorities_from_profile(profile, policy, stacks=stacks)
     k2 = min(2, len(profile.techniques))
     affordable = best_stacks_from_profile(profile, policy, k_max=k2, top=1, exclude_high_tax=True)

@@ -263,16 +263,15 @@ def _swiss_cheese(profile: Profile, policies: list[str]) -> Finding:
     full = (1 << len(profile.modes)) - 1
     for policy in policies:
         masks = profile.prone_masks(UnclearPolicy(policy))
-        several = one = none = 0
+        # Straight-through set of every subset, each from a smaller one: one AND per subset.
+        straight_sets = [full] * (1 << n)
         for subset in range(1, 1 << n):
-            mask = full
-            for i in range(n):
-                if subset >> i & 1:
-                    mask &= masks[i]
-            straight = mask.bit_count()
-            several += straight >= 2
-            one += straight == 1
-            none += straight == 0
+            lowest = subset & -subset
+            straight_sets[subset] = straight_sets[subset ^ lowest] & masks[lowest.bit_length() - 1]
+        counts = [mask.bit_count() for mask in straight_sets[1:]]
+        several = sum(c >= 2 for c in counts)
+        one = counts.count(1)
+        none = counts.count(0)
         numbers[policy] = {
             "stacks": (1 << n) - 1,
             "A_several_straight_through": several,
