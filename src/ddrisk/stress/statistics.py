@@ -721,6 +721,18 @@ def _triple(estimates: dict[str, Any], name: str, index: Any = ()) -> dict[str, 
     }
 
 
+def _observed(k: int, n: int, estimates: Any, confidence: float) -> dict[str, Any]:
+    """Observed count and rate with its interval; zero events also get a one-sided bound."""
+    return {
+        "k": k,
+        "n": n,
+        **_triple(estimates, "observed"),
+        "upper_bound": float(clopper_pearson_upper(0, n, confidence=confidence))
+        if k == 0 and n
+        else None,
+    }
+
+
 # ---------------------------------------------------------------------------- benign stack
 def _benign_statistics(sums: np.ndarray, n_layers: int, n_families: int) -> dict[str, np.ndarray]:
     L, F = n_layers, n_families
@@ -828,14 +840,7 @@ def analyze_outcomes(
         "layers": list(layers),
         "n": n_complete,
         "excluded_for_errors": int((~complete).sum()),
-        "all_miss": {
-            "k": all_miss_k,
-            "n": n_complete,
-            **_triple(stack_est, "observed"),
-            "upper_bound": float(clopper_pearson_upper(0, n_complete, confidence=confidence))
-            if all_miss_k == 0 and n_complete
-            else None,
-        },
+        "all_miss": _observed(all_miss_k, n_complete, stack_est, confidence),
         "independence_pooled": _triple(stack_est, "independence_pooled"),
         "independence_stratified": _triple(stack_est, "independence_stratified"),
         "lift_pooled": _triple(stack_est, "lift_pooled"),
@@ -939,14 +944,7 @@ def analyze_outcomes(
     benign_stack: dict[str, Any] = {
         "n": b_n,
         "excluded_for_errors": int((~b_complete).sum()),
-        "any_block": {
-            "k": b_k,
-            "n": b_n,
-            **_triple(b_est, "observed"),
-            "upper_bound": float(clopper_pearson_upper(0, b_n, confidence=confidence))
-            if b_k == 0 and b_n
-            else None,
-        },
+        "any_block": _observed(b_k, b_n, b_est, confidence),
         "independence_pooled": _triple(b_est, "independence_pooled"),
         "independence_stratified": _triple(b_est, "independence_stratified"),
         "ratio_pooled": _triple(b_est, "ratio_pooled"),
