@@ -111,41 +111,25 @@ def risk_input_for_stack(
     seed: int = 0,
     n_draws: int = 2000,
 ) -> RiskReportInput:
-    """Run the risk API for a stack, exactly as ``ddrisk risk`` does, and keep the results.
+    """Run :func:`~ddrisk.risk.assessment.assess_stack`, the same call as ``ddrisk risk``.
 
     ``n_draws`` Monte Carlo draws propagate uncertain parameters (only when some
     parameter is a distribution); ``seed`` seeds them and the sampling engine.
     """
-    from ddrisk.risk.dependence import compare_dependence_models, stack_curve
-    from ddrisk.risk.engine import compute_stack_failure
+    from ddrisk.risk.assessment import assess_stack
     from ddrisk.risk.parameters import resolve_parameters
 
-    resolved = resolve_parameters(catalog, list(stack), params)
-    model = resolved.model
-    result = compute_stack_failure(model, engine=engine, seed=seed)
-    dependence = compare_dependence_models(
-        model, engine=engine, seed=seed, failure_mode_probability=float(result.probability)
+    uncertain = bool(resolve_parameters(catalog, list(stack), params).uncertain_parameters)
+    risk = assess_stack(
+        catalog, stack, params=params, engine=engine, seed=seed, n_draws=n_draws if uncertain else 0
     )
-    curve = stack_curve(model, engine=engine, seed=seed)
-    importance = None
-    try:
-        from ddrisk.risk.importance import importance_measures
-    except ImportError:
-        importance_measures = None
-    if importance_measures is not None:
-        importance = importance_measures(model)
-    uncertainty = None
-    if resolved.uncertain_parameters:
-        from ddrisk.risk.uncertainty import propagate_uncertainty
-
-        uncertainty = propagate_uncertainty(resolved, n_draws=n_draws, engine=engine, seed=seed)
     return RiskReportInput(
-        parameters=resolved,
-        result=result,
-        dependence=dependence,
-        curve=curve,
-        importance=importance,
-        uncertainty=uncertainty,
+        parameters=risk.resolved,
+        result=risk.result,
+        dependence=risk.dependence,
+        curve=risk.curve,
+        importance=risk.importance,
+        uncertainty=risk.uncertainty,
         engine=engine,
         seed=seed,
     )

@@ -6,8 +6,11 @@ The entry points: build a :class:`FailureModeModel` from a catalog and a stack w
 :func:`importance_measures`, compare dependence models with
 :func:`compare_dependence_models`, propagate uncertain inputs with
 :func:`propagate_uncertainty`, and search stacks with :func:`optimize_stack`.
+:func:`assess_stack` runs all of them for one stack, exactly as ``ddrisk risk`` and
+``ddrisk report`` do.
 """
 
+from ddrisk.risk.assessment import StackRisk, assess_stack
 from ddrisk.risk.dependence import compare_dependence_models
 from ddrisk.risk.engine import StackFailure, compute_stack_failure
 from ddrisk.risk.exact import BudgetExceeded
@@ -23,6 +26,8 @@ __all__ = [
     "ImportanceMeasures",
     "RiskParameters",
     "StackFailure",
+    "StackRisk",
+    "assess_stack",
     "compare_dependence_models",
     "compute_stack_failure",
     "importance_measures",
