@@ -721,6 +721,11 @@ def _triple(estimates: dict[str, Any], name: str, index: Any = ()) -> dict[str, 
     }
 
 
+def _interval_columns(name: str, estimate: Any) -> dict[str, Any]:
+    """Point estimate and interval bounds as ``name``, ``name_lo``, ``name_hi`` columns."""
+    return {name: estimate[0], f"{name}_lo": estimate[1], f"{name}_hi": estimate[2]}
+
+
 def _observed(k: int, n: int, estimates: Any, confidence: float) -> dict[str, Any]:
     """Observed count and rate with its interval; zero events also get a one-sided bound."""
     return {
@@ -860,15 +865,9 @@ def analyze_outcomes(
             "n": fam_counts.astype(int),
             "weight": _divide(fam_counts, np.full(len(families), float(n_complete))),
             "all_miss_k": fam_all.astype(int),
-            "observed": stack_est["family_observed"][0],
-            "observed_lo": stack_est["family_observed"][1],
-            "observed_hi": stack_est["family_observed"][2],
-            "independence": stack_est["family_predicted"][0],
-            "independence_lo": stack_est["family_predicted"][1],
-            "independence_hi": stack_est["family_predicted"][2],
-            "lift": stack_est["family_lift"][0],
-            "lift_lo": stack_est["family_lift"][1],
-            "lift_hi": stack_est["family_lift"][2],
+            **_interval_columns("observed", stack_est["family_observed"]),
+            **_interval_columns("independence", stack_est["family_predicted"]),
+            **_interval_columns("lift", stack_est["family_lift"]),
         }
     )
     # No observed all-miss is a one-sided bound, not a zero-width interval.
@@ -882,15 +881,9 @@ def analyze_outcomes(
         {
             "k": np.arange(1, L + 1),
             "observed_k": at_least_counts.astype(int),
-            "observed": stack_est["k_observed"][0],
-            "observed_lo": stack_est["k_observed"][1],
-            "observed_hi": stack_est["k_observed"][2],
-            "independence_pooled": stack_est["k_pooled"][0],
-            "independence_pooled_lo": stack_est["k_pooled"][1],
-            "independence_pooled_hi": stack_est["k_pooled"][2],
-            "independence_stratified": stack_est["k_stratified"][0],
-            "independence_stratified_lo": stack_est["k_stratified"][1],
-            "independence_stratified_hi": stack_est["k_stratified"][2],
+            **_interval_columns("observed", stack_est["k_observed"]),
+            **_interval_columns("independence_pooled", stack_est["k_pooled"]),
+            **_interval_columns("independence_stratified", stack_est["k_stratified"]),
         }
     )
     without_counts = point[-L:]
@@ -899,9 +892,7 @@ def analyze_outcomes(
             "layer": list(layers),
             "all_miss_without": stack_est["without_observed"][0],
             "all_miss_with": np.full(L, stack_est["observed"][0]),
-            "rise": stack_est["marginal_value"][0],
-            "rise_lo": stack_est["marginal_value"][1],
-            "rise_hi": stack_est["marginal_value"][2],
+            **_interval_columns("rise", stack_est["marginal_value"]),
             "unique_blocks": (without_counts - all_miss_k).astype(int),
         }
     )
@@ -959,9 +950,7 @@ def analyze_outcomes(
             "any_block_k": b_point[2 + L + len(b_families) : 2 + L + 2 * len(b_families)].astype(
                 int
             ),
-            "observed": b_est["family_observed"][0],
-            "observed_lo": b_est["family_observed"][1],
-            "observed_hi": b_est["family_observed"][2],
+            **_interval_columns("observed", b_est["family_observed"]),
             "independence": b_est["family_predicted"][0],
         }
     )
