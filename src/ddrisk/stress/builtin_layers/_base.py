@@ -73,14 +73,24 @@ def timed_batch(
 class BuiltinLayer:
     """Base of the built-in layers: a ``kind``, a unique ``name`` and spec parsing.
 
-    Subclasses declare ``kind``, ``requirements`` and ``options`` (the spec keys
-    they accept, with defaults) and implement :meth:`check`.
+    Subclasses declare ``kind`` and ``requirements`` and implement :meth:`check`.
+    Their spec options are the keyword arguments of ``__init__`` (other than ``name``
+    and ``artifact_dir``), with its defaults: ``options`` is derived from that signature.
     """
 
     kind: ClassVar[str] = ""
     requirements: ClassVar[tuple[tuple[str, str], ...]] = ()
     options: ClassVar[dict[str, Any]] = {}
     description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.options = {
+            parameter.name: parameter.default
+            for parameter in inspect.signature(cls.__init__).parameters.values()
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+            and parameter.name not in {"name", "artifact_dir"}
+        }
 
     def __init__(self, *, name: str | None = None) -> None:
         self.name = name or self.kind

