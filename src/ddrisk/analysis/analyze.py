@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ddrisk import __version__
+from ddrisk.__version__ import __version__
 from ddrisk.analysis.coverage import (
     BestStacksResult,
     StackCoverage,

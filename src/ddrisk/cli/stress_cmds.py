@@ -18,11 +18,19 @@ from typing import Any
 
 import click
 
+from ddrisk.cli import LazyGroup
 from ddrisk.cli._common import echo_json, json_option, runs_dir_option
 from ddrisk.errors import InputError
 
 
-@click.group("stress")
+@click.group(
+    "stress",
+    cls=LazyGroup,
+    lazy_commands={
+        "analyze": ("ddrisk.cli.stress_analyze:analyze", "Statistics of a run or an imported log."),
+        "attack": ("ddrisk.cli.stress_attack:attack", "Adaptive attacks against each layer and the stack."),
+    },
+)
 def stress() -> None:
     """Empirical stress tests: do real safety layers fail on the same inputs?"""
 
@@ -435,10 +443,3 @@ def setup_cmd(dry_run: bool) -> None:
     click.echo(f"installed llm_guardrail under {node_prefix()}")
 
 
-def _register_analyze() -> None:
-    from ddrisk.cli.stress_analyze import analyze
-
-    stress.add_command(analyze, "analyze")
-
-
-_register_analyze()

@@ -6,7 +6,7 @@ itself); this module only chooses what to show and formats it.
 
 from __future__ import annotations
 
-from ddrisk import __version__
+from ddrisk.__version__ import __version__
 from ddrisk.analysis.analyze import AnalysisResult
 from ddrisk.analysis.robustness import CONCLUSIONS
 from ddrisk.catalog.model import Catalog

@@ -30,7 +30,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from ddrisk import __version__
+from ddrisk.__version__ import __version__
 from ddrisk.analysis.analyze import AnalysisResult
 from ddrisk.catalog.model import Catalog
 from ddrisk.errors import InputError

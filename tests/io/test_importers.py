@@ -16,7 +16,7 @@ from ddrisk.io.inspect_log import read_inspect, score_value_to_float
 from ddrisk.io.promptfoo import read_promptfoo
 from ddrisk.stress.statistics import analyze_outcomes
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stress"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "stress"
 GARAK = FIXTURES / "garak_small.report.jsonl"
 PROMPTFOO = FIXTURES / "promptfoo_small.json"
 INSPECT = FIXTURES / "inspect_small.json"

@@ -19,7 +19,7 @@ from ddrisk.risk.optimize import (
 )
 from ddrisk.risk.parameters import resolve_parameters
 from tests.conftest import catalogs
-from tests.risk_support import brute_force_probability
+from tests.risk.support import brute_force_probability
 
 SETTINGS = settings(max_examples=30, deadline=None)
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from matplotlib.figure import Figure
 
 from ddrisk.catalog import Level, SafetyTax, dump_catalog, parse_catalog
-from ddrisk.cli import _Group
+from ddrisk.cli import LazyGroup
 from ddrisk.cli.stress_analyze import analyze, sniff_format
 from ddrisk.report.stress_figures import (
     family_miss_figure,
@@ -24,7 +24,7 @@ from ddrisk.report.stress_figures import (
 from ddrisk.stress.matrix import OutcomeMatrix
 from ddrisk.stress.statistics import analyze_outcomes, empirical_catalog
 
-FIXTURES = Path(__file__).parent / "fixtures" / "stress"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "stress"
 
 
 def measured_matrix() -> OutcomeMatrix:
@@ -94,7 +94,7 @@ def test_empirical_catalog_needs_harmful_items():
 
 
 # ---------------------------------------------------------------------------- CLI
-@click.group(cls=_Group)
+@click.group(cls=LazyGroup)
 def cli() -> None:
     """Stand-in for the ``stress`` group, with ddrisk's one-line error handling."""
 

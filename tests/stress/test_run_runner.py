@@ -314,7 +314,7 @@ _CHILD = """
 import sys
 sys.path.insert(0, {tests!r})
 from pathlib import Path
-from test_stress_run_runner import HashLayer, make_dataset
+from test_run_runner import HashLayer, make_dataset
 from ddrisk.stress.runner import RunOptions, prepare_run, resume_stress
 from ddrisk.stress.store import RunStore
 store = RunStore({runs!r})

@@ -14,7 +14,7 @@ from ddrisk.errors import InputError
 from ddrisk.io.mef import mef_identifier, mef_to_model, model_to_mef, validate_mef
 from ddrisk.risk.model import FailureModeModel
 from ddrisk.risk.parameters import resolve_parameters
-from tests.risk_support import brute_force_probability, mef_schema_paths, small_models
+from tests.risk.support import brute_force_probability, mef_schema_paths, small_models
 
 SCHEMAS = mef_schema_paths()
 needs_schema = pytest.mark.skipif(

@@ -28,7 +28,7 @@ from ddrisk.risk.dependence import (
     stack_curve,
 )
 from ddrisk.risk.model import FailureModeModel
-from tests.risk_support import brute_force_probability, small_models
+from tests.risk.support import brute_force_probability, small_models
 
 SETTINGS = settings(max_examples=40, deadline=None)
 marginal_lists = st.lists(st.floats(1e-6, 0.999), min_size=1, max_size=12)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ddrisk.cli import _Group
+from ddrisk.cli import LazyGroup
 from ddrisk.cli.stress_cmds import stress
 from ddrisk.stress import packaged
 from ddrisk.stress.builtin_layers import RegexLayer
@@ -16,7 +16,7 @@ from ddrisk.stress.datasets import load_items_file
 from ddrisk.stress.runner import prepare_run
 from ddrisk.stress.store import RunRecord, RunStore
 
-cli = _Group("ddrisk", commands={"stress": stress})
+cli = LazyGroup("ddrisk", commands={"stress": stress})
 
 needs_regex = pytest.mark.skipif(
     RegexLayer().unavailable_reason() is not None, reason="clawguard-core absent"

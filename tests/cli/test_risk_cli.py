@@ -14,7 +14,7 @@ from ddrisk.io.mef import mef_to_model, validate_mef
 from ddrisk.risk.engine import compute_stack_failure
 from ddrisk.risk.optimize import optimize_stack
 from ddrisk.risk.parameters import resolve_parameters
-from tests.risk_support import brute_force_probability, mef_schema_paths
+from tests.risk.support import brute_force_probability, mef_schema_paths
 
 
 @pytest.fixture(scope="module")

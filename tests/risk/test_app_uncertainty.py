@@ -26,7 +26,7 @@ from ddrisk.risk.uncertainty import (
     propagate_uncertainty,
 )
 from tests.conftest import make_catalog
-from tests.risk_support import brute_evaluate, brute_force_probability
+from tests.risk.support import brute_evaluate, brute_force_probability
 
 CATALOG = make_catalog(
     [

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ddrisk.risk.model import FailureModeModel
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def brute_force_probability(model: FailureModeModel) -> float:
