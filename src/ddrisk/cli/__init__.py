@@ -9,6 +9,7 @@ on purpose (:class:`InputError`) become one line on stderr and exit status 2.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -68,6 +69,39 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the CLI; usage errors come out in ddrisk's one-line style with exit status 2.
+
+        click's own format is a usage block plus ``Error: ...``; here every mistake on the command
+        line reads like a bad file does: ``ddrisk: error: <where>: <problem>; fix: <what to do>``.
+        """
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx is not None else "ddrisk"
+            message = error.format_message().replace("\n", " ").rstrip(".")
+            click.echo(
+                f"ddrisk: error: {where}: {message}; fix: see '{where} --help'",
+                err=True,
+            )
+            sys.exit(2)
+        except click.ClickException as error:
+            click.echo(f"ddrisk: error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("ddrisk: aborted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         from ddrisk.errors import DdriskError, InputError
