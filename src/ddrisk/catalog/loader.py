@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,14 @@ from pydantic import ValidationError
 from ddrisk.catalog.checks import catalog_problems
 from ddrisk.catalog.model import Catalog
 from ddrisk.errors import InputError
+from ddrisk.io.documents import (
+    MAX_DOCUMENT_BYTES,
+    MAX_YAML_BYTES,
+    LocatedDocument,
+    display_path,
+    parse_document,
+    read_text_file,
+)
 
 DEFAULT_CATALOG = "dung-mai-2025"
 _BUILTIN_PACKAGE = "ddrisk.catalog.data"
@@ -29,95 +38,51 @@ def builtin_catalog_names() -> list[str]:
 
 
 def _read_text(source: str | Path) -> tuple[str, str]:
-    """Resolve a path or built-in name into (label for errors, text)."""
-    path = Path(source)
-    if path.is_file():
-        try:
-            return str(path), path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                str(path), f"byte {exc.start}", "not UTF-8 text", "save the file as UTF-8"
-            ) from None
+    """Resolve a path or built-in name into (label for errors, text), within the size limits."""
     name = str(source)
-    if name in builtin_catalog_names():
+    path = Path(source)
+    if name in builtin_catalog_names() and not _exists(path):
         text = (
             resources.files(_BUILTIN_PACKAGE).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
         )
         return f"built-in catalog {name}", text
-    if path.exists():
-        raise InputError(name, None, "is not a file", "pass a catalog .yaml/.json file")
-    raise InputError(
-        name,
-        None,
-        "no such file and no built-in catalog of that name",
-        f"pass a path to a .yaml/.json catalog or one of: {', '.join(builtin_catalog_names())}",
-    )
+    if not _exists(path):
+        raise InputError(
+            display_path(name),
+            None,
+            "no such file and no built-in catalog of that name",
+            f"pass a path to a .yaml/.json catalog or one of: {', '.join(builtin_catalog_names())}",
+        )
+    max_bytes = MAX_DOCUMENT_BYTES if path.suffix.lower() == ".json" else MAX_YAML_BYTES
+    label = display_path(path)
+    return label, read_text_file(path, label=label, max_bytes=max_bytes, what="catalog")
+
+
+def _exists(path: Path) -> bool:
+    """Whether anything is at ``path``; an unusable name (too long, say) counts as present so
+    that the reader reports why it cannot be opened."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return True
 
 
 # ------------------------------------------------------------------ YAML with positions
-def _compose(label: str, text: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """Parse YAML (or JSON) keeping the line of every key path; reject duplicate keys."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = f"malformed YAML/JSON: {exc.problem or exc.context}"
-        raise InputError(label, where, problem, "fix the syntax at that position") from None
-    except yaml.YAMLError as exc:
-        raise InputError(label, None, f"malformed YAML/JSON: {exc}", "fix the syntax") from None
-    if node is None:
+def _compose(label: str, text: str) -> LocatedDocument:
+    """Parse YAML (or JSON) keeping the line of every key path; reject duplicate keys.
+
+    Read through the one located reader (:mod:`ddrisk.io.documents`) with its depth, size and
+    alias limits; a ``.json`` file whose text is a JSON object is read as JSON.
+    """
+    document = parse_document(text, label=label, fmt="auto", allow_empty=True)
+    if document.data is None:
         raise InputError(
             label, "line 1", "the file is empty", "write a catalog mapping (see `ddrisk schema`)"
         )
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines[path] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            seen: set[str] = set()
-            for key_node, value_node in n.value:
-                key = key_node.value
-                if key in seen:
-                    raise InputError(
-                        label,
-                        f"line {key_node.start_mark.line + 1}",
-                        f"duplicate key '{key}' in {_format_path(path) or 'the top level'}",
-                        "keep one entry per key",
-                    )
-                seen.add(key)
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                walk(value_node, (*path, key))
-                lines[(*path, key)] = key_node.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for index, item in enumerate(n.value):
-                walk(item, (*path, index))
-
-    walk(node, ())
-    try:
-        data = yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:  # pragma: no cover - compose already parsed it
-        raise InputError(label, None, f"malformed YAML/JSON: {exc}", "fix the syntax") from None
-    return data, lines
+    return document
 
 
-def _format_path(path: tuple[Any, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _where(path: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> str:
-    probe = tuple(path)
-    while probe and probe not in lines:
-        probe = probe[:-1]
-    line = lines.get(probe)
-    key_path = _format_path(path) or "top level"
-    return f"line {line} ({key_path})" if line else key_path
-
-
-def _explain(error: dict[str, Any], data: Any) -> tuple[str, str]:
+def _explain(error: Mapping[str, Any], data: Any) -> tuple[str, str]:
     kind = error["type"]
     loc = error["loc"]
     field = loc[-1] if loc else "catalog"
@@ -147,7 +112,8 @@ def _explain(error: dict[str, Any], data: Any) -> tuple[str, str]:
 
 def parse_catalog(text: str, *, label: str = "<catalog>") -> Catalog:
     """Validate catalog text; raise :class:`InputError` at the first located problem."""
-    data, lines = _compose(label, text)
+    document = _compose(label, text)
+    data = document.data
     if not isinstance(data, dict):
         raise InputError(
             label, "line 1", "a catalog must be a mapping of keys to values", "see `ddrisk schema`"
@@ -162,11 +128,11 @@ def parse_catalog(text: str, *, label: str = "<catalog>") -> Catalog:
             for part in first["loc"]
             if not (isinstance(part, str) and part.startswith("function-"))
         )
-        raise InputError(label, _where(loc, lines), problem, fix) from None
+        raise InputError(label, document.where(loc), problem, fix) from None
     problems = catalog_problems(catalog)
     if problems:
         path, problem, fix = problems[0]
-        raise InputError(label, _where(path, lines), problem, fix)
+        raise InputError(label, document.where(path), problem, fix)
     return catalog
 
 

@@ -12,27 +12,49 @@ one of them gets the same guarantees:
   refused before they are expanded);
 - the parsed value keeps the line of every key path, so validation errors found later (by
   pydantic, say) can still point at a line: :meth:`LocatedDocument.where`.
+
+YAML is read from the parser's event stream (libyaml's C parser where PyYAML has it), and the
+value is built here from those events: that single pass is where depth, alias expansion and
+duplicate keys are checked, before anything large or recursive is built, and it never recurses
+in Python. Timestamps stay strings (a catalog's ``version: 2025-01-01`` is text, not a date).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.resolver import Resolver
 
 from ddrisk.errors import InputError
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-"""Largest document read whole (64 MiB): far above any real catalog, below memory trouble."""
+"""Largest JSON document read whole (64 MiB): far above any real input, below memory trouble."""
+MAX_YAML_BYTES = 8 * 1024 * 1024
+"""Largest YAML document (8 MiB): YAML is hand-written configuration; real ones are kilobytes."""
 MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted."""
-MAX_NODES = 2_000_000
-"""Most YAML nodes a document may expand to (after aliases); stops alias bombs."""
+MAX_NODES = 1_000_000
+"""Most values (keys, scalars, containers) a YAML document may expand to after its aliases."""
 
 KeyPath = tuple[Any, ...]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def display_path(path: str | Path) -> str:
+    """A file name safe to print on one line: control characters become escapes.
+
+    >>> display_path("a\\nb.yaml")
+    'a\\\\nb.yaml'
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(path))
 
 
 @dataclass(frozen=True)
@@ -69,27 +91,35 @@ def format_key_path(path: KeyPath) -> str:
     return out
 
 
-def read_text_file(
+# ---------------------------------------------------------------------------- files
+def read_bytes_file(
     path: str | Path,
     *,
     label: str | None = None,
     max_bytes: int = MAX_DOCUMENT_BYTES,
     what: str = "file",
-) -> str:
-    """Read a UTF-8 text file with a size limit; every OS or encoding failure is an InputError."""
+) -> bytes:
+    """A regular file's bytes, within ``max_bytes``; every OS failure is one InputError.
+
+    Missing files, folders, devices and pipes (which could block or never end), unreadable
+    files and over-long names all become a message naming the file.
+    """
     path = Path(path)
-    label = label or str(path)
+    label = label or display_path(path)
     try:
-        if not path.exists():
-            raise InputError(label, None, "no such file", "check the path")
-        if path.is_dir():
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            raise InputError(label, None, "no such file", f"check the path of the {what}") from None
+        if stat.S_ISDIR(info.st_mode):
             raise InputError(label, None, "is a folder, not a file", f"pass the {what} itself")
-        size = path.stat().st_size
-        if size > max_bytes:
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(label, None, "is not a regular file", f"pass the {what} itself")
+        if info.st_size > max_bytes:
             raise InputError(
                 label,
                 None,
-                f"file is {size:,} bytes, over the {max_bytes:,}-byte limit for a {what}",
+                f"file is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit for a {what}",
                 "split it or pass a smaller file",
             )
         with path.open("rb") as handle:
@@ -98,72 +128,139 @@ def read_text_file(
         raise
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InputError(label, None, f"cannot be read ({reason})", "check the path and its permissions") from None
+        raise InputError(
+            label, None, f"cannot be read ({reason})", "check the path and its permissions"
+        ) from None
     if len(raw) > max_bytes:
         raise InputError(
-            label, None, f"file is over the {max_bytes:,}-byte limit for a {what}", "pass a smaller file"
+            label,
+            None,
+            f"file is over the {max_bytes:,}-byte limit for a {what}",
+            "pass a smaller file",
         )
-    if b"\x00" in raw[:8192]:
-        raise InputError(label, "byte " + str(raw.index(b"\x00")), "binary data, not text", f"pass a text {what}")
+    return raw
+
+
+def decode_text(raw: bytes, *, label: str, what: str = "file") -> str:
+    """UTF-8 text (a byte-order mark is dropped); binary data and other encodings are refused."""
+    nul = raw.find(b"\x00", 0, 8192)
+    if nul >= 0:
+        raise InputError(label, f"byte {nul}", "binary data, not text", f"pass a text {what}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(label, f"byte {exc.start}", "not UTF-8 text", "save the file as UTF-8") from None
+        raise InputError(
+            label, f"byte {exc.start}", "not UTF-8 text", "save the file as UTF-8"
+        ) from None
 
 
+def read_text_file(
+    path: str | Path,
+    *,
+    label: str | None = None,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+    what: str = "file",
+) -> str:
+    """Read a UTF-8 text file with a size limit; every OS or encoding failure is an InputError."""
+    label = label or display_path(path)
+    raw = read_bytes_file(path, label=label, max_bytes=max_bytes, what=what)
+    return decode_text(raw, label=label, what=what)
+
+
+# ---------------------------------------------------------------------------- JSON
 class _DuplicateKey(Exception):
-    def __init__(self, key: str, line: int):
+    def __init__(self, key: str):
         self.key = key
-        self.line = line
 
 
 def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKey(key, 0)
+            raise _DuplicateKey(key)
         out[key] = value
     return out
 
 
-def _check_depth_json(text: str, label: str, max_depth: int) -> None:
-    """Reject over-deep JSON before ``json`` recurses into it (RecursionError otherwise)."""
-    depth = 0
-    in_string = False
-    escaped = False
-    line = 1
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]', re.DOTALL)
+
+
+def _scan_json(text: str, label: str, max_depth: int) -> dict[KeyPath, int]:
+    """Depth, duplicate keys and key lines of JSON text, before ``json`` parses it.
+
+    A regex walks only strings and brackets, so the scan is linear and never recurses;
+    ``json`` would otherwise recurse into a deep document (RecursionError) and silently
+    keep the last of two equal keys. Invalid JSON is left for ``json`` to report.
+    """
+    lines: dict[KeyPath, int] = {}
+    # frame: [is_object, path, expecting_key, pending_key, index, seen_keys]
+    frames: list[list[Any]] = []
+    line, last = 1, 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        start = match.start()
+        line += text.count("\n", last, start)
+        last = start
+        top = frames[-1] if frames else None
+        if token[0] == '"':
+            if top is not None and top[0] and top[2]:
+                try:
+                    key = json.loads(token)
+                except ValueError:
+                    key = token[1:-1]
+                if key in top[5]:
+                    where = format_key_path(top[1]) or "the top level"
+                    raise InputError(
+                        label,
+                        f"line {line}",
+                        f"duplicate key '{key}' in {where}",
+                        "keep one entry per key",
+                    )
+                top[5].add(key)
+                top[2], top[3] = False, key
+                lines[(*top[1], key)] = line
+            elif top is not None and not top[0]:
+                lines.setdefault((*top[1], top[4]), line)
             continue
-        if char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > max_depth:
+        if token in "{[":
+            if top is None:
+                path: KeyPath = ()
+            elif top[0]:
+                path = (*top[1], top[3])
+            else:
+                path = (*top[1], top[4])
+            lines.setdefault(path, line)
+            if len(frames) >= max_depth:
                 raise InputError(
                     label,
                     f"line {line}",
                     f"nested more than {max_depth} levels deep",
                     "flatten the document",
                 )
-        elif char in "]}":
-            depth -= 1
-        elif char == "\n":
-            line += 1
+            frames.append([token == "{", path, True, None, 0, set()])
+        elif token in "}]":
+            if frames:
+                frames.pop()
+        elif token == "," and top is not None:
+            if top[0]:
+                top[2] = True
+            else:
+                top[4] += 1
+    return lines
 
 
 def _parse_json(text: str, label: str, max_depth: int) -> LocatedDocument:
-    _check_depth_json(text, label, max_depth)
+    lines = _scan_json(text, label, max_depth)
     try:
-        data = json.loads(text, object_pairs_hook=_json_pairs)
-    except _DuplicateKey as dup:
-        raise InputError(label, None, f"duplicate key '{dup.key}'", "keep one entry per key") from None
+        data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_reject_constant)
+    except _DuplicateKey as dup:  # pragma: no cover - the scan finds duplicates first
+        raise InputError(
+            label, None, f"duplicate key '{dup.key}'", "keep one entry per key"
+        ) from None
     except json.JSONDecodeError as exc:
         raise InputError(
             label,
@@ -171,98 +268,213 @@ def _parse_json(text: str, label: str, max_depth: int) -> LocatedDocument:
             f"not valid JSON: {exc.msg}",
             "fix the syntax at that position",
         ) from None
+    except ValueError as exc:  # NaN/Infinity, or an integer past Python's digit limit
+        raise InputError(
+            label, None, f"not valid JSON: {str(exc).splitlines()[0]}", "write plain finite numbers"
+        ) from None
     except RecursionError:  # pragma: no cover - depth is checked first
-        raise InputError(label, None, "nested too deeply", "flatten the document") from None
-    return LocatedDocument(data=data, label=label, lines={})
-
-
-def _compose_yaml(text: str, label: str, max_depth: int, max_nodes: int) -> LocatedDocument:
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        problem = f"malformed YAML: {exc.problem or exc.context}"
-        raise InputError(label, where, problem, "fix the syntax at that position") from None
-    except yaml.YAMLError as exc:
-        raise InputError(label, None, f"malformed YAML: {exc}", "fix the syntax") from None
-    except RecursionError:
-        raise InputError(label, None, f"nested more than {max_depth} levels deep", "flatten the document") from None
-    if node is None:
-        return LocatedDocument(data=None, label=label, lines={})
-    lines: dict[KeyPath, int] = {}
-    count = 0
-    # Iterative walk with an explicit stack: checks depth, node count (alias expansion) and
-    # duplicate keys, and never recurses in Python. ``active`` holds the nodes on the current
-    # path so a self-referencing alias is caught as a cycle.
-    stack: list[tuple[yaml.Node, KeyPath, int]] = [(node, (), 0)]
-    while stack:
-        current, path, depth = stack.pop()
-        count += 1
-        if count > max_nodes:
-            raise InputError(
-                label,
-                None,
-                f"expands to more than {max_nodes:,} values (YAML aliases?)",
-                "write the values out instead of nesting aliases",
-            )
-        if depth > max_depth:
-            raise InputError(
-                label,
-                f"line {current.start_mark.line + 1}",
-                f"nested more than {max_depth} levels deep (or a self-referencing alias)",
-                "flatten the document and remove recursive aliases",
-            )
-        lines.setdefault(path, current.start_mark.line + 1)
-        if isinstance(current, yaml.MappingNode):
-            seen: set[Any] = set()
-            for key_node, value_node in current.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise InputError(
-                        label,
-                        f"line {key_node.start_mark.line + 1}",
-                        "a mapping key must be a plain value",
-                        "use a string as the key",
-                    )
-                key = key_node.value
-                if key == "<<":
-                    raise InputError(
-                        label,
-                        f"line {key_node.start_mark.line + 1}",
-                        "YAML merge keys ('<<') are not accepted",
-                        "write the keys out",
-                    )
-                if key in seen:
-                    where = format_key_path(path) or "the top level"
-                    raise InputError(
-                        label,
-                        f"line {key_node.start_mark.line + 1}",
-                        f"duplicate key '{key}' in {where}",
-                        "keep one entry per key",
-                    )
-                seen.add(key)
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                stack.append((value_node, (*path, key), depth + 1))
-        elif isinstance(current, yaml.SequenceNode):
-            for index, item in enumerate(current.value):
-                stack.append((item, (*path, index), depth + 1))
-    try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise InputError(label, None, f"malformed YAML: {exc}", "fix the syntax") from None
-    except RecursionError:
         raise InputError(label, None, "nested too deeply", "flatten the document") from None
     return LocatedDocument(data=data, label=label, lines=lines)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose timestamps stay strings, so dates round-trip exactly as written."""
+# ---------------------------------------------------------------------------- YAML
+class _Resolver(Resolver):
+    """The standard implicit types, except timestamps (they stay strings, exactly as written)."""
 
 
-_Loader.yaml_implicit_resolvers = {
+_Resolver.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for key, resolvers in Resolver.yaml_implicit_resolvers.items()
 }
+
+_EVENT_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_SCALAR_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "binary", "timestamp")
+}
+_NO_KEY = object()
+
+
+@dataclass
+class _Frame:
+    """A mapping or sequence being built from YAML events."""
+
+    container: dict[Any, Any] | list[Any]
+    path: KeyPath
+    anchor: str | None
+    size: int = 1
+    key: Any = _NO_KEY
+    key_line: int = 0
+
+
+class _YamlBuilder:
+    """Builds a value from YAML events, checking every limit as it goes (no recursion)."""
+
+    def __init__(self, label: str, max_depth: int, max_nodes: int):
+        self.label = label
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.resolver = _Resolver()
+        self.constructor = SafeConstructor()
+        self.frames: list[_Frame] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.lines: dict[KeyPath, int] = {}
+        self.count = 0
+        self.documents = 0
+        self.root: Any = None
+
+    def fail(self, line: int, problem: str, fix: str) -> InputError:
+        return InputError(self.label, f"line {line}", problem, fix)
+
+    def build(self, text: str) -> LocatedDocument:
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 1
+            if isinstance(event, yaml.DocumentStartEvent):
+                self.documents += 1
+                if self.documents > 1:
+                    raise self.fail(
+                        line, "more than one YAML document ('---')", "keep one document per file"
+                    )
+            elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                self.node(event, line)
+            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                self.start(event, line)
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                frame = self.frames.pop()
+                self.attach(frame.container, frame.size, frame.anchor, line, counted=True)
+        return LocatedDocument(data=self.root, label=self.label, lines=self.lines)
+
+    def scalar(self, event: yaml.ScalarEvent, line: int) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag not in _SCALAR_TAGS:
+            raise self.fail(line, f"unsupported YAML tag '{event.tag}'", "remove the tag")
+        node = yaml.ScalarNode(tag, event.value, style=event.style)
+        try:
+            return SafeConstructor.yaml_constructors[tag](self.constructor, node)
+        except (ConstructorError, ValueError, OverflowError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise self.fail(
+                line, f"cannot read value ({reason[:200]})", "write a plain value"
+            ) from None
+
+    def node(self, event: yaml.ScalarEvent | yaml.AliasEvent, line: int) -> None:
+        top = self.frames[-1] if self.frames else None
+        if top is not None and isinstance(top.container, dict) and top.key is _NO_KEY:
+            self.key(top, event, line)
+            return
+        if isinstance(event, yaml.AliasEvent):
+            name = event.anchor
+            if name in self.open_anchors:
+                raise self.fail(
+                    line,
+                    f"self-referencing alias '*{name}'",
+                    "remove the alias from inside its own anchor",
+                )
+            if name not in self.anchors:
+                raise self.fail(
+                    line,
+                    f"alias '*{name}' has no anchor '&{name}' before it",
+                    "define the anchor first",
+                )
+            value, size = self.anchors[name]
+            self.attach(value, size, None, line, counted=False)
+        else:
+            self.attach(self.scalar(event, line), 1, event.anchor, line, counted=False)
+
+    def key(self, frame: _Frame, event: yaml.ScalarEvent | yaml.AliasEvent, line: int) -> None:
+        if not isinstance(event, yaml.ScalarEvent):
+            raise self.fail(line, "a mapping key must be a plain value", "use a string as the key")
+        if event.value == "<<" and event.implicit[0]:
+            raise self.fail(line, "YAML merge keys ('<<') are not accepted", "write the keys out")
+        key = self.scalar(event, line)
+        assert isinstance(frame.container, dict)
+        if key in frame.container:
+            where = format_key_path(frame.path) or "the top level"
+            raise self.fail(line, f"duplicate key '{key}' in {where}", "keep one entry per key")
+        self.grow(1, line)
+        frame.key, frame.key_line = key, line
+        self.lines[(*frame.path, key)] = line
+        frame.size += 1
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (key, 1)
+
+    def child_path(self) -> KeyPath:
+        if not self.frames:
+            return ()
+        top = self.frames[-1]
+        if isinstance(top.container, dict):
+            return (*top.path, top.key)
+        return (*top.path, len(top.container))
+
+    def start(self, event: yaml.SequenceStartEvent | yaml.MappingStartEvent, line: int) -> None:
+        top = self.frames[-1] if self.frames else None
+        if top is not None and isinstance(top.container, dict) and top.key is _NO_KEY:
+            raise self.fail(line, "a mapping key must be a plain value", "use a string as the key")
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+            raise self.fail(line, f"unsupported YAML tag '{event.tag}'", "remove the tag")
+        if len(self.frames) >= self.max_depth:
+            raise self.fail(
+                line,
+                f"nested more than {self.max_depth} levels deep",
+                "flatten the document",
+            )
+        path = self.child_path()
+        self.lines.setdefault(path, line)
+        self.grow(1, line)
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        self.frames.append(_Frame({} if is_map else [], path, event.anchor))
+
+    def grow(self, size: int, line: int) -> None:
+        self.count += size
+        if self.count > self.max_nodes:
+            raise self.fail(
+                line,
+                f"expands to more than {self.max_nodes:,} values (YAML aliases?)",
+                "write the values out instead of nesting aliases",
+            )
+
+    def attach(
+        self, value: Any, size: int, anchor: str | None, line: int, *, counted: bool
+    ) -> None:
+        """Put a finished value in its parent; ``counted``: its own node was counted at its start."""
+        if not counted:
+            self.lines.setdefault(self.child_path(), line)
+            self.grow(size, line)
+        if anchor is not None:
+            self.open_anchors.discard(anchor)
+            self.anchors[anchor] = (value, size)
+        if not self.frames:
+            self.root = value
+            return
+        top = self.frames[-1]
+        top.size += size
+        if isinstance(top.container, dict):
+            top.container[top.key] = value
+            top.key = _NO_KEY
+        else:
+            top.container.append(value)
+
+
+def _parse_yaml(text: str, label: str, max_depth: int, max_nodes: int) -> LocatedDocument:
+    try:
+        return _YamlBuilder(label, max_depth, max_nodes).build(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = str(exc.problem or exc.context or "syntax error").replace("\n", " ")
+        raise InputError(
+            label, where, f"malformed YAML: {problem}", "fix the syntax at that position"
+        ) from None
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())[:300]
+        raise InputError(label, None, f"malformed YAML: {problem}", "fix the syntax") from None
 
 
 def parse_document(
@@ -284,11 +496,17 @@ def parse_document(
     ddrisk.errors.InputError: p.yaml: line 2: duplicate key 'a' in the top level; fix: keep one entry per key
     """
     if fmt == "auto":
-        fmt = "json" if text.lstrip()[:1] in ("{", "[") and label.lower().endswith(".json") else "yaml"
+        fmt = (
+            "json"
+            if text.lstrip()[:1] in ("{", "[") and label.lower().endswith(".json")
+            else "yaml"
+        )
+    if fmt not in ("json", "yaml"):
+        raise ValueError(f"fmt must be 'yaml', 'json' or 'auto', not {fmt!r}")
     document = (
         _parse_json(text, label, max_depth)
         if fmt == "json"
-        else _compose_yaml(text, label, max_depth, max_nodes)
+        else _parse_yaml(text, label, max_depth, max_nodes)
     )
     if document.data is None and not allow_empty:
         raise InputError(label, "line 1", "the file is empty", "write the document's content")
@@ -301,19 +519,29 @@ def read_document(
     label: str | None = None,
     fmt: str = "auto",
     what: str = "document",
-    max_bytes: int = MAX_DOCUMENT_BYTES,
+    max_bytes: int | None = None,
     max_depth: int = MAX_DEPTH,
+    allow_empty: bool = False,
 ) -> LocatedDocument:
-    """Read and parse a YAML/JSON file; ``fmt="auto"`` goes by the suffix (``.json`` is JSON)."""
+    """Read and parse a YAML/JSON file; ``fmt="auto"`` goes by the suffix (``.json`` is JSON).
+
+    ``max_bytes`` defaults to :data:`MAX_YAML_BYTES` for YAML and :data:`MAX_DOCUMENT_BYTES`
+    for JSON.
+    """
     path = Path(path)
-    text = read_text_file(path, label=label, max_bytes=max_bytes, what=what)
     if fmt == "auto":
         fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-    return parse_document(text, label=label or str(path), fmt=fmt, max_depth=max_depth)
+    if max_bytes is None:
+        max_bytes = MAX_DOCUMENT_BYTES if fmt == "json" else MAX_YAML_BYTES
+    label = label or display_path(path)
+    text = read_text_file(path, label=label, max_bytes=max_bytes, what=what)
+    return parse_document(text, label=label, fmt=fmt, max_depth=max_depth, allow_empty=allow_empty)
 
 
 def require_mapping(document: LocatedDocument, what: str, fix: str) -> dict[str, Any]:
     """The document's top level as a mapping, or a located error saying what was expected."""
     if not isinstance(document.data, dict):
-        raise InputError(document.label, "line 1", f"{what} must be a mapping of keys to values", fix)
+        raise InputError(
+            document.label, "line 1", f"{what} must be a mapping of keys to values", fix
+        )
     return document.data
