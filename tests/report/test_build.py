@@ -13,6 +13,7 @@ import pytest
 from ddrisk.analysis import analyze
 from ddrisk.errors import InputError
 from ddrisk.report.build import build_report, report_timestamp
+from ddrisk.report.escape import markdown_text
 from tests.conftest import make_catalog
 
 SECTIONS = (
@@ -148,8 +149,9 @@ def test_report_refuses_an_analysis_of_another_catalog(builtin):
 def test_markdown_has_the_same_sections_as_tables(report, builtin):
     text = report.markdown()
     for section in report.sections:
-        assert f"## {section.title}" in text
-    assert "| technique | safety tax | " + " | ".join(builtin.failure_mode_ids) + " |" in text
+        assert f"## {markdown_text(section.title)}" in text
+    header = " | ".join(markdown_text(m) for m in builtin.failure_mode_ids)
+    assert "| technique | safety tax | " + header + " |" in text
     assert "| RLAIF | low | ✓ | ✗ | ✗ | ✗\\* |" in text
     assert builtin.content_hash in text
     assert "Figure omitted" in text and "](" not in text.split("Contents:")[1].split("\n", 1)[1]

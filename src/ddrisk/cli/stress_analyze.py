@@ -19,6 +19,8 @@ import click
 
 from ddrisk.cli._common import echo_json, json_option, parse_id_list, runs_dir_option
 from ddrisk.errors import InputError
+from ddrisk.report.escape import terminal_text as esc
+from ddrisk.report.rates import observed_text, rate_text
 
 FORMATS = ("auto", "run", "garak", "promptfoo", "inspect")
 
@@ -115,10 +117,16 @@ def _triple(value: dict[str, Any], digits: int = 3) -> str:
     return f"{_num(value.get('estimate'), digits)} [{lo}, {hi}]"
 
 
-def _family_observed(row: dict[str, Any], level: str) -> str:
-    if row["all_miss_k"] == 0 and row.get("upper_bound") is not None:
-        return f"0/{row['n']} (< {row['upper_bound']:.3g} at {level})"
-    return f"{row['all_miss_k']}/{row['n']} = {_ci(row, 'observed', 3)}"
+def _family_observed(row: dict[str, Any], confidence: float) -> str:
+    return rate_text(
+        row["all_miss_k"],
+        row["n"],
+        estimate=row["observed"],
+        lo=row["observed_lo"],
+        hi=row["observed_hi"],
+        confidence=confidence,
+        upper_bound=row.get("upper_bound"),
+    )
 
 
 def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int = 5) -> None:
@@ -127,18 +135,21 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
 
     params, source = data["parameters"], data["input"]
     level = f"{params['confidence'] * 100:g} %"
+    confidence = params["confidence"]
     console.print(
-        f"[bold]stress analysis[/bold] of {source['run_id']} ({source['source']}): "
+        f"[bold]stress analysis[/bold] of {esc(source['run_id'])} ({esc(source['source'])}): "
         f"{source['n_items']} items ({source['n_harmful']} harmful, {source['n_benign']} benign), "
         f"{len(source['layers'])} layers, {source['n_clusters_harmful']} behavior clusters; "
         f"{level} intervals, {params['n_bootstrap']} cluster-bootstrap replicates, "
         f"seed {params['seed']}"
     )
     console.print(
-        f"input sha256 {source['input_sha256'][:16]}; errors are excluded from every rate"
+        f"input sha256 {esc(source['input_sha256'][:16])}; errors are excluded from every rate"
     )
     for name, reason in source.get("unavailable_layers", {}).items():
-        console.print(f"[bold]unavailable[/bold] layer {name}: {reason} (not in these statistics)")
+        console.print(
+            f"[bold]unavailable[/bold] layer {esc(name)}: {esc(reason)} (not in these statistics)"
+        )
 
     table = Table(
         title="per layer (Wilson intervals; k = 0 shown as a one-sided bound)", show_edge=False
@@ -147,7 +158,7 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
         table.add_column(column, justify="left" if column == "layer" else "right")
     for row in data["layers"]:
         table.add_row(
-            row["layer"],
+            esc(row["layer"]),
             row["miss_text"],
             row["false_block_text"],
             str(row["miss_errors"] + row["false_block_errors"]),
@@ -170,8 +181,8 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
             table.add_column(column, justify="left" if column in ("A", "B") else "right")
         for row in data["pairs"]:
             table.add_row(
-                row["layer_a"],
-                row["layer_b"],
+                esc(row["layer_a"]),
+                esc(row["layer_b"]),
                 str(row["n"]),
                 str(row["both_miss"]),
                 _ci(row, "phi"),
@@ -187,9 +198,7 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
     table = Table(title="the stack: every layer misses (harmful items)", show_edge=False)
     for column in ("", "all-miss rate", "lift (observed / predicted)"):
         table.add_column(column, justify="left" if not column else "right")
-    observed = f"{all_miss['k']}/{all_miss['n']} = {_triple(all_miss)}"
-    if all_miss.get("upper_bound") is not None:
-        observed = f"0/{all_miss['n']} (< {all_miss['upper_bound']:.3g} at {level})"
+    observed = observed_text(all_miss, confidence=confidence)
     table.add_row("observed", observed, "")
     table.add_row(
         "independence, pooled",
@@ -215,9 +224,9 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
             table.add_column(column, justify="left" if column == "family" else "right")
         for row in data["stack_by_family"]:
             table.add_row(
-                row["family"],
+                esc(row["family"]),
                 str(row["n"]),
-                _family_observed(row, level),
+                _family_observed(row, confidence),
                 _num(row["independence"]),
                 _ci(row, "lift"),
             )
@@ -239,8 +248,8 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
     any_block = benign["any_block"]
     if any_block["n"]:
         console.print(
-            f"benign blocked by any layer: {any_block['k']}/{any_block['n']} = "
-            f"{_triple(any_block)}; independence 1 - prod(1 - fpr) predicts "
+            f"benign blocked by any layer: {observed_text(any_block, confidence=confidence)}; "
+            "independence 1 - prod(1 - fpr) predicts "
             f"{_triple(benign['independence_pooled'])} pooled, "
             f"{_triple(benign['independence_stratified'])} stratified"
         )
@@ -250,7 +259,10 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
     keys = data["master_keys"]
     console.print(f"[bold]master keys[/bold] (harmful items that pass every layer): {len(keys)}")
     for row in keys[:max_master_keys]:
-        console.print(f"  {row['item_id']}  family={row['family']}  behavior={row['behavior_id']}")
+        console.print(
+            f"  {esc(row['item_id'])}  family={esc(row['family'])}  "
+            f"behavior={esc(row['behavior_id'])}"
+        )
     if len(keys) > max_master_keys:
         console.print(f"  ... {len(keys) - max_master_keys} more (--json lists them all)")
 
@@ -259,7 +271,7 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
         table.add_column(column, justify="left" if column == "layer" else "right")
     for row in data["marginal_value"]:
         table.add_row(
-            row["layer"],
+            esc(row["layer"]),
             _num(row["all_miss_without"]),
             _ci(row, "rise", 3),
             str(row["unique_blocks"]),
@@ -276,7 +288,7 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
         )
         table.add_column("family")
         for layer in [*layers, "stack"]:
-            table.add_column(layer, justify="right")
+            table.add_column(esc(layer), justify="right")
         cells = {
             (r["family"], r["layer"] if r["scope"] == "layer" else "stack"): r for r in resistance
         }
@@ -285,13 +297,24 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
             for layer in [*layers, "stack"]:
                 cell = cells.get((fam, layer))
                 values.append(
-                    f"{_num(cell['resistance'], 2)} ({cell['n']})" if cell and cell["n"] else "-"
+                    rate_text(
+                        cell["k_blocked"],
+                        cell["n"],
+                        estimate=cell["resistance"],
+                        confidence=confidence,
+                        lower_bound=cell.get("lower_bound"),
+                        digits=2,
+                    )
+                    if cell and cell["n"]
+                    else "-"
                 )
-            table.add_row(fam, *values)
+            table.add_row(esc(fam), *values)
         console.print(table)
 
     for warning in data["warnings"]:
-        console.print(f"[yellow]warning[/yellow] {warning['subject']}: {warning['message']}")
+        console.print(
+            f"[yellow]warning[/yellow] {esc(warning['subject'])}: {esc(warning['message'])}"
+        )
 
 
 @click.command("analyze")
@@ -485,7 +508,7 @@ def analyze(
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     render_analysis(data, console=console)
     for line in written:
-        console.print(f"wrote {line}")
+        console.print(f"wrote {esc(line)}")
 
 
 __all__ = ["analyze", "load_matrix", "render_analysis", "sniff_format"]

@@ -244,11 +244,13 @@ def _print_run(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ddrisk.report.escape import terminal_text as esc
+
     data = result.to_dict()
     console = Console(highlight=False, soft_wrap=True)
     head = "resumed" if data["resumed"] else "run"
     console.print(
-        f"{head} {data['run_id']}: {data['n_items']} items, {len(data['layers'])} layers, "
+        f"{head} {esc(data['run_id'])}: {data['n_items']} items, {len(data['layers'])} layers, "
         f"{data['wall_s']:.1f} s"
     )
     table = Table(show_edge=False, pad_edge=False)
@@ -257,8 +259,8 @@ def _print_run(result: Any) -> None:
     for layer in data["layers"]:
         rate = layer["items_per_s"]
         table.add_row(
-            layer["name"],
-            layer["status"],
+            esc(layer["name"]),
+            esc(layer["status"]),
             str(layer["n_computed"]),
             str(layer["n_cached"] + layer["n_already_stored"]),
             str(layer["n_errors"]),
@@ -266,16 +268,19 @@ def _print_run(result: Any) -> None:
         )
     console.print(table)
     for name, reason in data["unavailable_layers"].items():
-        console.print(f"[bold]unavailable[/bold] {name}: {reason}")
+        console.print(f"[bold]unavailable[/bold] {esc(name)}: {esc(reason)}")
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ddrisk.report.escape import terminal_text as esc
+    from ddrisk.report.rates import observed_text
+
     console = Console(highlight=False, soft_wrap=True)
     if summary["kind"] == "none":
-        console.print(f"no summary: {summary['reason']}")
+        console.print(f"no summary: {esc(summary['reason'])}")
         return
     table = Table(
         show_edge=False, pad_edge=False, title="per layer (harmful: miss; benign: false block)"
@@ -284,18 +289,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("miss on harmful", justify="right")
     table.add_column("false block on benign", justify="right")
     for row in summary["layers"]:
-        table.add_row(row["layer"], row["miss_text"], row["false_block_text"])
+        table.add_row(esc(row["layer"]), row["miss_text"], row["false_block_text"])
     console.print(table)
     stack = summary["stack"]
     all_miss = stack["all_miss"]
     pooled, strat = stack["independence_pooled"], stack["independence_stratified"]
-    if all_miss["k"] == 0 and all_miss.get("upper_bound") is not None:
-        observed = f"0/{all_miss['n']} (< {all_miss['upper_bound']:.3g} at 95 %)"
-    else:
-        observed = (
-            f"{all_miss['k']}/{all_miss['n']} = {_fmt(all_miss.get('estimate'))} "
-            f"[{_fmt(all_miss.get('lo'))}, {_fmt(all_miss.get('hi'))}]"
-        )
+    observed = observed_text(all_miss)
     console.print(
         f"all layers miss: {observed}; independence predicts {_fmt(pooled['estimate'])} pooled "
         f"[{_fmt(pooled['lo'])}, {_fmt(pooled['hi'])}], {_fmt(strat['estimate'])} stratified by "
@@ -308,12 +307,14 @@ def _print_summary(summary: dict[str, Any]) -> None:
     benign = summary["benign_stack"]
     any_block = benign["any_block"]
     console.print(
-        f"benign blocked by any layer: {any_block['k']}/{any_block['n']} = {_fmt(any_block.get('estimate'))}; independence "
+        f"benign blocked by any layer: {observed_text(any_block, with_count=True)}; independence "
         f"predicts {_fmt(benign['independence_pooled']['estimate'])}"
     )
     console.print(f"master keys (harmful items every layer passes): {len(summary['master_keys'])}")
     for warning in summary.get("warnings", [])[:5]:
-        console.print(f"warning ({warning.get('subject', '-')}): {warning.get('message', warning)}")
+        console.print(
+            f"warning ({esc(warning.get('subject', '-'))}): {esc(warning.get('message', warning))}"
+        )
     extra = len(summary.get("warnings", [])) - 5
     if extra > 0:
         console.print(f"(+{extra} more warnings: ddrisk stress analyze RUN)")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from ddrisk.analysis.analyze import AnalysisResult
 from ddrisk.analysis.robustness import CONCLUSIONS
+from ddrisk.report.escape import terminal_text as esc
 
 
 def _pair_cell(result: AnalysisResult, a: str, b: str, policies: list[str]) -> str:
@@ -22,9 +22,9 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
             console = Console(width=120)
     policies = list(result.groups.groups)
     settings = result.settings
-    console.rule(f"[bold]ddrisk analyze[/] · {result.catalog['label']}")
+    console.rule(f"[bold]ddrisk analyze[/] · {esc(result.catalog['label'])}")
     console.print(
-        f"policy for '?' cells: [bold]{settings['policy']}[/]"
+        f"policy for '?' cells: [bold]{esc(settings['policy'])}[/]"
         + (
             " (values shown as pessimistic / optimistic where they differ)"
             if len(policies) > 1
@@ -40,9 +40,7 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
             mark = f"[yellow]holds only {', '.join(kept)}[/]"
             if kept == ["optimistic"]:
                 mark = "[yellow]holds on definite cells only[/]"
-        console.print(
-            f"{number}. [bold]{escape(finding.title)}[/] ({mark}): {escape(finding.statement)}"
-        )
+        console.print(f"{number}. [bold]{esc(finding.title)}[/] ({mark}): {esc(finding.statement)}")
 
     techniques = list(result.groups.techniques)
     table = Table(
@@ -52,9 +50,9 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
     )
     table.add_column("")
     for t in techniques:
-        table.add_column(t, justify="center")
+        table.add_column(esc(t), justify="center")
     for a in techniques:
-        row = [a]
+        row = [esc(a)]
         for b in techniques:
             row.append("·" if a == b else _pair_cell(result, a, b, policies))
         table.add_row(*row)
@@ -68,18 +66,22 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
             table.add_row(
                 policy,
                 g.kind,
-                "+".join(g.members),
-                "/".join(g.safety_tax[m] for m in g.members),
+                esc("+".join(g.members)),
+                esc("/".join(g.safety_tax[m] for m in g.members)),
                 "/".join(str(g.failure_counts[m]) for m in g.members),
-                ", ".join(g.shared_modes) or "—",
+                esc(", ".join(g.shared_modes) or "—"),
             )
     console.print(table)
 
     if result.coverage is not None:
         cov = result.coverage
-        console.print(f"\n[bold]Stack {'+'.join(cov.stack)}[/]: straight-through failure modes")
+        console.print(
+            f"\n[bold]Stack {esc('+'.join(cov.stack))}[/]: straight-through failure modes"
+        )
         for policy, modes in cov.straight_through.items():
-            console.print(f"  {policy}: {', '.join(modes) if modes else 'none'} ({len(modes)})")
+            console.print(
+                f"  {policy}: {esc(', '.join(modes)) if modes else 'none'} ({len(modes)})"
+            )
 
     table = Table(
         title=f"Best stacks per size ({result.best_stacks.method}; ties broken by safety tax)"
@@ -93,8 +95,10 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
             best = ties[0]
             more = f" (+{len(ties) - 1} tied)" if len(ties) > 1 else ""
             cells.append(
-                f"{'+'.join(best.stack)}{more}: {len(best.straight_through)} "
-                f"[{', '.join(best.straight_through) or '—'}]"
+                esc(
+                    f"{'+'.join(best.stack)}{more}: {len(best.straight_through)} "
+                    f"[{', '.join(best.straight_through) or '—'}]"
+                )
             )
         table.add_row(str(k), *cells)
     console.print(table)
@@ -106,9 +110,9 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
         for m in modes:
             table.add_row(
                 str(m.rank),
-                m.mode,
+                esc(m.mode),
                 f"{len(m.defeats)}/{result.priorities.n_techniques}",
-                ", ".join(m.spared) or "—",
+                esc(", ".join(m.spared) or "—"),
                 f"{m.straight_through_share:.2f}",
                 policy,
             )
@@ -122,17 +126,17 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
         table.add_column(f"changes ({policy})")
     table.add_column(f"holds across {robust.resolutions_checked} '?' resolutions")
     for conclusion in CONCLUSIONS:
-        row = [conclusion, "; ".join(robust.baseline[policies[0]][conclusion]) or "—"]
+        row = [conclusion, esc("; ".join(robust.baseline[policies[0]][conclusion]) or "—")]
         for policy in policies:
             changes = robust.changes(conclusion, policy)
             cells = sorted({f"{c.technique}×{c.mode}" for c in changes})
             shown = ", ".join(cells[:4]) + (f" …(+{len(cells) - 4})" if len(cells) > 4 else "")
-            row.append(f"{len(changes)}: {shown}" if changes else "0 (robust)")
+            row.append(esc(f"{len(changes)}: {shown}") if changes else "0 (robust)")
         row.append(f"{robust.holds_share(conclusion, policies[0]):.0%}")
         table.add_row(*row)
     console.print(table)
     console.print(
         f"[dim]policy {settings['policy']} · group threshold {settings['group_threshold']} · "
-        f"k_max {settings['k_max']} · seed {settings['seed']} · catalog {result.catalog['label']} · "
+        f"k_max {settings['k_max']} · seed {settings['seed']} · catalog {esc(result.catalog['label'])} · "
         "methods and every number: ddrisk analyze --json[/]"
     )

@@ -44,6 +44,7 @@ from ddrisk.report.blocks import (
     Paragraph,
     Section,
 )
+from ddrisk.report.escape import html_text
 from ddrisk.report.markdown import render_markdown
 
 REPORT_FORMAT_VERSION = "1"
@@ -313,11 +314,11 @@ def _inline_code(text: str) -> markupsafe.Markup:
     """
     parts = str(text).split("`")
     html = [
-        f"<code>{markupsafe.escape(part)}</code>" if index % 2 else str(markupsafe.escape(part))
+        f"<code>{html_text(part)}</code>" if index % 2 else html_text(part)
         for index, part in enumerate(parts)
     ]
     if len(parts) % 2 == 0:  # an unmatched backtick: keep it literally
-        html[-1] = "`" + markupsafe.escape(parts[-1])
+        html[-1] = "`" + html_text(parts[-1])
     return markupsafe.Markup("".join(html))
 
 

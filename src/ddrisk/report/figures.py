@@ -14,7 +14,7 @@ builds of the same result give byte-identical files.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,6 +26,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from ddrisk.analysis.analyze import AnalysisResult
 from ddrisk.catalog.model import Catalog, Level
+from ddrisk.report.escape import mpl_text
 
 # Fixed style: a DejaVu font that ships with matplotlib (so glyphs, including
 # ✓ and ✗, never depend on the host), text stored as paths, a fixed SVG id salt.
@@ -99,6 +100,11 @@ def _frozen(figure: Figure) -> Figure:
     return figure
 
 
+def _mpl(labels: Iterable[object]) -> list[str]:
+    """Catalog ids and names as matplotlib labels: a ``$`` in them must not start mathtext."""
+    return [mpl_text(label) for label in labels]
+
+
 def _policies(analysis: AnalysisResult) -> list[str]:
     """The concrete policies present in a result, pessimistic first."""
     return list(analysis.groups.groups)
@@ -145,9 +151,12 @@ def matrix_figure(catalog: Catalog) -> Figure:
                         )
                     )
                 ax.text(j, i, text, ha="center", va="center", fontsize=11, color="#202020")
-        ax.set_xticks(range(len(modes)), modes, rotation=35, ha="right", rotation_mode="anchor")
+        ax.set_xticks(
+            range(len(modes)), _mpl(modes), rotation=35, ha="right", rotation_mode="anchor"
+        )
         ax.set_yticks(
-            range(len(techniques)), [f"{t.id}  ({t.safety_tax.value} tax)" for t in techniques]
+            range(len(techniques)),
+            _mpl(f"{t.id}  ({t.safety_tax.value} tax)" for t in techniques),
         )
         ax.set_xticks(np.arange(-0.5, len(modes)), minor=True)
         ax.set_yticks(np.arange(-0.5, len(techniques)), minor=True)
@@ -155,7 +164,7 @@ def matrix_figure(catalog: Catalog) -> Figure:
         ax.tick_params(which="both", length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
-        ax.set_title(catalog.title, loc="left")
+        ax.set_title(mpl_text(catalog.title), loc="left")
         handles = [
             Patch(facecolor=LEVEL_COLOURS[level], label=f"{level.symbol} {level.value}")
             for level in order
@@ -218,8 +227,10 @@ def overlap_figure(analysis: AnalysisResult, *, metric: str = "shared_count") ->
                         fontsize=9,
                         color="white" if dark else "#202020",
                     )
-            ax.set_xticks(range(n), techniques, rotation=45, ha="right", rotation_mode="anchor")
-            ax.set_yticks(range(n), techniques)
+            ax.set_xticks(
+                range(n), _mpl(techniques), rotation=45, ha="right", rotation_mode="anchor"
+            )
+            ax.set_yticks(range(n), _mpl(techniques))
             ax.tick_params(length=0)
             for spine in ax.spines.values():
                 spine.set_visible(False)
@@ -271,7 +282,7 @@ def dendrogram_figure(analysis: AnalysisResult) -> Figure:
             tree_info = dendrogram(
                 tree,
                 ax=ax,
-                labels=[f"{t} ({taxes[t]} tax)" for t in techniques],
+                labels=_mpl(f"{t} ({taxes[t]} tax)" for t in techniques),
                 orientation="right",
                 link_color_func=link_colour,
                 leaf_font_size=9,
@@ -355,7 +366,7 @@ def straight_through_figure(analysis: AnalysisResult) -> Figure:
                 previous = count
                 text = "+".join(ties[0].stack) + (f" (+{len(ties) - 1})" if len(ties) > 1 else "")
                 ax.annotate(
-                    text,
+                    mpl_text(text),
                     (k, count),
                     textcoords="offset points",
                     xytext=(0, offset),
@@ -423,7 +434,7 @@ def priorities_figure(analysis: AnalysisResult) -> Figure:
                 fontsize=8.5,
                 color="#444444",
             )
-        ax.set_yticks(y, modes)
+        ax.set_yticks(y, _mpl(modes))
         ax.set_xlim(0, priorities.n_techniques + 0.8)
         ax.set_xticks(range(priorities.n_techniques + 1))
         ax.set_xlabel(f"techniques defeated (of {priorities.n_techniques})")

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from ddrisk.report.escape import mpl_text
 from ddrisk.risk.dependence import (
     BETA_FACTOR,
     COPULA,
@@ -54,10 +55,13 @@ def plot_dependence_curve(curve: DependenceCurve, *, figure: Figure | None = Non
     axes.set_xticks(curve.n_layers)
     if curve.layers is not None:
         axes.set_xticklabels(
-            [f"{n}\n+{layer}" for n, layer in zip(curve.n_layers, curve.layers, strict=True)],
+            [
+                f"{n}\n+{mpl_text(layer)}"
+                for n, layer in zip(curve.n_layers, curve.layers, strict=True)
+            ],
             fontsize=7,
         )
-    axes.set_title(curve.title, fontsize=9)
+    axes.set_title(mpl_text(curve.title), fontsize=9)
     axes.grid(True, which="major", alpha=0.3)
     axes.legend(fontsize=8)
     return figure

@@ -25,6 +25,7 @@ from ddrisk.report.blocks import (
     Section,
     Table,
 )
+from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION
 
 if TYPE_CHECKING:
     from ddrisk.catalog.model import Catalog
@@ -267,7 +268,8 @@ def _headline_text(risk: RiskReportInput) -> str:
         f"P(stack fails) = {probability} under the failure-mode model, against "
         f"{_sig(result['independence_prediction'])} if the {n_layers} layers failed "
         f"independently: a correlation penalty of {_sig(result['correlation_penalty'])}× and "
-        f"{_sig(result['effective_layers'])} effective independent layers out of {n_layers}."
+        f"{_sig(result['effective_layers'])} effective independent layers out of {n_layers} "
+        f"({EFFECTIVE_LAYERS_DEFINITION})."
     )
     if result.get("note"):
         text += f" Note: {result['note']}."

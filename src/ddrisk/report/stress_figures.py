@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from ddrisk.report.escape import mpl_text
 from ddrisk.stress.statistics import StressAnalysis
 
 _RC = {"font.family": "DejaVu Sans", "font.size": 8.0}
@@ -51,8 +52,8 @@ def phi_heatmap_figure(analysis: StressAnalysis) -> Figure:
     for i in range(size):
         for j in range(size):
             axes.text(j, i, labels[i][j] if i != j else "-", ha="center", va="center", fontsize=7)
-    axes.set_xticks(range(size), layers, rotation=30, ha="right")
-    axes.set_yticks(range(size), layers)
+    axes.set_xticks(range(size), [mpl_text(layer) for layer in layers], rotation=30, ha="right")
+    axes.set_yticks(range(size), [mpl_text(layer) for layer in layers])
     axes.set_title("phi of misses on harmful items (pooled over families)")
     figure.colorbar(image, ax=axes, shrink=0.8, label="phi (0 = independent)")
     return figure
@@ -116,8 +117,8 @@ def family_miss_figure(analysis: StressAnalysis) -> Figure:
         for j in range(len(families)):
             colour = "white" if np.isfinite(values[i, j]) and values[i, j] > 0.6 else "black"
             axes.text(j, i, labels[i][j] or "-", ha="center", va="center", fontsize=7, color=colour)
-    axes.set_xticks(range(len(families)), families, rotation=30, ha="right")
-    axes.set_yticks(range(len(rows)), rows)
+    axes.set_xticks(range(len(families)), [mpl_text(f) for f in families], rotation=30, ha="right")
+    axes.set_yticks(range(len(rows)), [mpl_text(row) for row in rows])
     axes.set_title("miss rate per attack family")
     figure.colorbar(image, ax=axes, shrink=0.8, label="miss rate")
     return figure

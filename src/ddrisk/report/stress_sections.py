@@ -21,6 +21,7 @@ from ddrisk.report.blocks import (
     Table,
     cells,
 )
+from ddrisk.report.rates import observed_text, rate_text
 
 if TYPE_CHECKING:
     from ddrisk.stress.statistics import StressAnalysis
@@ -88,8 +89,9 @@ def _caption_provenance(stress: StressAnalysis) -> str:
 def _reading(data: dict[str, Any]) -> str:
     stack = data["stack"]
     lift = stack["lift_stratified"].get("estimate")
+    confidence = data["parameters"]["confidence"]
     return (
-        f"Observed all-miss rate {_triple(stack['all_miss'])} against "
+        f"Observed all-miss rate {observed_text(stack['all_miss'], confidence=confidence)} against "
         f"{_triple(stack['independence_stratified'])} predicted by independence within families "
         f"(ratio {_num(lift, 2)})."
     )
@@ -117,6 +119,7 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
     source = data["input"]
     stack = data["stack"]
     level = f"{data['parameters']['confidence']:.0%}"
+    confidence = data["parameters"]["confidence"]
 
     layer_rows = [
         cells(
@@ -131,7 +134,7 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
         cells(
             "all layers miss (observed)",
             f"{stack['all_miss']['k']}/{stack['all_miss']['n']}",
-            _triple(stack["all_miss"]),
+            observed_text(stack["all_miss"], confidence=confidence, with_count=False),
         ),
         cells("independence prediction, pooled", "", _triple(stack["independence_pooled"])),
         cells(
@@ -148,7 +151,7 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
             cells(
                 "benign: any layer blocks (observed)",
                 f"{benign['any_block']['k']}/{benign['any_block']['n']}",
-                _triple(benign["any_block"]),
+                observed_text(benign["any_block"], confidence=confidence, with_count=False),
             ),
             cells(
                 "benign: independence prediction, pooled",
@@ -160,7 +163,16 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
         cells(
             r["family"],
             f"{r['all_miss_k']}/{r['n']}",
-            _interval(r["observed"], r["observed_lo"], r["observed_hi"]),
+            rate_text(
+                r["all_miss_k"],
+                r["n"],
+                estimate=r["observed"],
+                lo=r["observed_lo"],
+                hi=r["observed_hi"],
+                confidence=confidence,
+                upper_bound=r.get("upper_bound"),
+                with_count=False,
+            ),
             _interval(r["independence"], r["independence_lo"], r["independence_hi"]),
             _interval(r["lift"], r["lift_lo"], r["lift_hi"], 2),
         )
@@ -200,7 +212,16 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
             r["family"],
             r["layer"] if r["scope"] == "layer" else "whole stack",
             f"{r['k_blocked']}/{r['n']}",
-            _interval(r["resistance"], r["lo"], r["hi"]),
+            rate_text(
+                r["k_blocked"],
+                r["n"],
+                estimate=r["resistance"],
+                lo=r["lo"],
+                hi=r["hi"],
+                confidence=confidence,
+                lower_bound=r.get("lower_bound"),
+                with_count=False,
+            ),
         )
         for r in data["alignment_metrics"]["jailbreak_resistance"]["rows"]
     ]

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ddrisk.catalog.model import Catalog, Level
+from ddrisk.report.escape import csv_cell, latex_text, markdown_text, terminal_text
 
 LEGEND = "✓ not prone · ✗ prone · ? unclear · * single-source cell"
 _LATEX_SYMBOL = {Level.NOT_PRONE: r"\cmark", Level.PRONE: r"\xmark", Level.UNCLEAR: "?"}
@@ -53,7 +54,7 @@ def matrix_dict(catalog: Catalog) -> dict[str, Any]:
 
 def matrix_table(catalog: Catalog) -> Table:
     table = Table(
-        title=f"{catalog.title}\n{catalog.label}",
+        title=f"{terminal_text(catalog.title)}\n{terminal_text(catalog.label)}",
         caption=LEGEND,
         box=box.SIMPLE_HEAVY,
         padding=(0, 1),
@@ -61,14 +62,14 @@ def matrix_table(catalog: Catalog) -> Table:
     table.add_column("technique", style="bold", no_wrap=True)
     table.add_column("tax", no_wrap=True)
     for mode in catalog.failure_mode_ids:
-        table.add_column(mode, justify="center", no_wrap=True, min_width=len(mode))
+        table.add_column(terminal_text(mode), justify="center", no_wrap=True, min_width=len(mode))
     styles = {"✗": "red", "✓": "green", "?": "yellow"}
     for technique in catalog.techniques:
         cells = []
         for mode in catalog.failure_mode_ids:
             text = _cell(catalog, technique.id, mode)
-            cells.append(f"[{styles[text[0]]}]{text}[/]")
-        table.add_row(technique.id, technique.safety_tax.value, *cells)
+            cells.append(f"[{styles[text[0]]}]{terminal_text(text)}[/]")
+        table.add_row(terminal_text(technique.id), technique.safety_tax.value, *cells)
     return table
 
 
@@ -87,23 +88,25 @@ def render_matrix(catalog: Catalog, fmt: str) -> str:
     modes = catalog.failure_mode_ids
     if fmt == "markdown":
         lines = [
-            "| technique | safety tax | " + " | ".join(modes) + " |",
+            "| technique | safety tax | " + " | ".join(markdown_text(m) for m in modes) + " |",
             "|---|---|" + "---|" * len(modes),
         ]
         for t in catalog.techniques:
-            cells = [_cell(catalog, t.id, m).replace("*", "\\*") for m in modes]
-            lines.append(f"| {t.id} | {t.safety_tax.value} | " + " | ".join(cells) + " |")
+            cells = [markdown_text(_cell(catalog, t.id, m)) for m in modes]
+            lines.append(
+                f"| {markdown_text(t.id)} | {t.safety_tax.value} | " + " | ".join(cells) + " |"
+            )
         lines.append("")
-        lines.append(f"{LEGEND}. Catalog {catalog.label}.")
+        lines.append(f"{markdown_text(LEGEND)}. Catalog {markdown_text(catalog.label)}.")
         return "\n".join(lines) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["technique", "safety_tax", *modes])
+        writer.writerow(["technique", "safety_tax", *(csv_cell(m) for m in modes)])
         for t in catalog.techniques:
             writer.writerow(
                 [
-                    t.id,
+                    csv_cell(t.id),
                     t.safety_tax.value,
                     *(catalog.rating(t.id, m).effective_level.value for m in modes),
                 ]
@@ -114,7 +117,9 @@ def render_matrix(catalog: Catalog, fmt: str) -> str:
             "% needs \\usepackage{pifont}; \\newcommand{\\cmark}{\\ding{51}} \\newcommand{\\xmark}{\\ding{55}}",
             "\\begin{tabular}{ll" + "c" * len(modes) + "}",
             "\\hline",
-            "Technique & Tax & " + " & ".join(m.replace("-", "\\mbox{-}") for m in modes) + " \\\\",
+            "Technique & Tax & "
+            + " & ".join(latex_text(m).replace("-", "\\mbox{-}") for m in modes)
+            + " \\\\",
             "\\hline",
         ]
         for t in catalog.techniques:
@@ -125,7 +130,9 @@ def render_matrix(catalog: Catalog, fmt: str) -> str:
                 if rating.provenance.corroboration == "single-source":
                     mark += "$^{*}$"
                 cells.append(mark)
-            lines.append(f"{t.id} & {t.safety_tax.value} & " + " & ".join(cells) + " \\\\")
+            lines.append(
+                f"{latex_text(t.id)} & {t.safety_tax.value} & " + " & ".join(cells) + " \\\\"
+            )
         lines += ["\\hline", "\\end{tabular}", ""]
         return "\n".join(lines)
     raise ValueError(f"unknown format {fmt!r}")

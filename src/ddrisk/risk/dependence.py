@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, optimize, special
 
+from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION, effective_from_probability
 from ddrisk.risk.model import FailureModeModel
 from ddrisk.risk.uncertainty import json_number
 
@@ -246,13 +247,7 @@ def _row(
         ratio = probability / independent
     else:
         ratio = math.nan if probability == 0 else math.inf
-    mean = float(marginals.mean())
-    if probability <= 0:
-        effective = math.inf
-    elif 0 < mean < 1:
-        effective = math.log(probability) / math.log(mean)
-    else:
-        effective = math.nan
+    effective = effective_from_probability(probability, marginals)
     return DependenceRow(model, parameter, value, MEANINGS[model], probability, ratio, effective)
 
 
@@ -281,6 +276,7 @@ class DependenceComparison:
             "implied_rho": self.implied_rho,
             "implied_note": "beta and rho at which the beta-factor model and the Gaussian copula "
             "reproduce the failure-mode model's P(all fail) on the same marginals",
+            "effective_layers_definition": EFFECTIVE_LAYERS_DEFINITION,
         }
 
     def to_frame(self) -> pd.DataFrame:

@@ -4,8 +4,9 @@ It runs the exact engine (:mod:`ddrisk.risk.exact`) or the importance sampler
 (:mod:`ddrisk.risk.sampling`) and puts the answer next to the numbers that explain it: each
 layer's marginal failure probability, what independence would predict (their product), the
 correlation penalty (how many times likelier joint failure is than independence says), and the
-effective number of independent layers (``ln P(stack) / ln(mean marginal)``: ten layers at 0.1
-that fail together with probability 1e-3 are worth three independent ones).
+effective number of independent layers (:mod:`ddrisk.risk.effective`: ``ln P(stack) / ln(geometric
+mean marginal)``; ten layers at 0.1 that fail together with probability 1e-3 are worth three
+independent ones).
 
 ``engine="auto"`` tries the exact engine and switches to sampling only when the exact engine would
 exceed its node or state budget; ``note`` then says so.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION, effective_independent_layers
 from ddrisk.risk.exact import (
     DEFAULT_NODE_BUDGET,
     DEFAULT_STATE_BUDGET,
@@ -70,8 +72,10 @@ class StackFailure:
         ``probability / independence_prediction`` (>= 1 under this model: shared modes only
         ever make joint failure likelier).
     effective_layers
-        ``ln P(stack) / ln(mean marginal)``: how many independent layers of average strength
-        would give the same P(stack fails). ``None`` when the mean marginal is 0 or 1.
+        ``ln P(stack) / ln(geometric mean marginal)`` (:mod:`ddrisk.risk.effective`): how many
+        independent layers of average strength would give the same P(stack fails); exactly n
+        for n independent layers, 1 for identical perfectly correlated ones. ``None`` where it
+        is undefined (a marginal is 0, or every marginal is 1).
     """
 
     model: FailureModeModel
@@ -149,6 +153,7 @@ class StackFailure:
                 if self.effective_layers is not None
                 else None
             ),
+            "effective_layers_definition": EFFECTIVE_LAYERS_DEFINITION,
             "seed": self.seed,
             "elapsed_seconds": self.elapsed_seconds,
             "settings": self.settings,
@@ -263,11 +268,8 @@ def compute_stack_failure(
         log_penalty = math.nan
     else:
         log_penalty = math.inf if math.isfinite(log_p) else -math.inf
-    mean_marginal = float(marginals.mean()) if marginals.size else math.nan
-    if 0.0 < mean_marginal < 1.0:
-        effective: float | None = log_p / math.log(mean_marginal)
-    else:
-        effective = None
+    effective_value = effective_independent_layers(log_p, marginals)
+    effective: float | None = None if math.isnan(effective_value) else effective_value
     return StackFailure(
         model=model,
         probability=probability,
