@@ -1,0 +1,1 @@
+"""Pinned external taxonomies and SSSOM mapping sets (package data)."""
