@@ -22,18 +22,17 @@ uncertain quantity shared by all the cells that use it, as in PRA practice) from
 a seeded :class:`numpy.random.Generator`, and evaluates each draw with the exact
 engine of :mod:`ddrisk.risk.engine`.
 
-Stress-test counts update Beta priors (see :func:`load_stress_counts` for the
-file format), so measured evidence and expert judgment meet in one model.
+Stress-test counts update Beta priors (:func:`parse_stress_counts` validates them;
+:mod:`ddrisk.io.counts` reads the file format), so measured evidence and expert judgment
+meet in one model.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +40,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ddrisk.errors import InputError
+from ddrisk.risk.effective import effective_from_probability
 
 if TYPE_CHECKING:
     from ddrisk.risk.model import FailureModeModel
@@ -248,6 +248,37 @@ class Interval90(Distribution):
         return self.lo == self.hi
 
 
+@dataclass(frozen=True)
+class EmpiricalDistribution(Distribution):
+    """Equal weight on each of a few values, e.g. one per rater: disagreement as uncertainty.
+
+    >>> d = EmpiricalDistribution((0.9, 0.05, 0.5), label="raters")
+    >>> d.spec, round(d.mean, 4), d.percentile(5), d.percentile(95)
+    ('raters(0.05, 0.5, 0.9)', 0.4833, 0.05, 0.9)
+    """
+
+    values: tuple[float, ...]
+    label: str = "empirical"
+    kind = "empirical"
+
+    @property
+    def spec(self) -> str:
+        return f"{self.label}({', '.join(f'{v:g}' for v in sorted(self.values))})"
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        ordered = np.sort(np.asarray(self.values, dtype=float))
+        index = np.minimum((np.asarray(u, dtype=float) * ordered.size).astype(int), ordered.size - 1)
+        return ordered[index]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    @property
+    def is_degenerate(self) -> bool:
+        return len(set(self.values)) <= 1
+
+
 _SPEC = re.compile(r"^\s*([a-z0-9_%]+)\s*\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)\s*$", re.IGNORECASE)
 _SPEC_HELP = (
     "use a number in [0, 1] or beta(a, b), uniform(lo, hi), loguniform(lo, hi), interval(lo, hi)"
@@ -326,11 +357,7 @@ def _summary_metrics(probability: float, marginals: np.ndarray) -> tuple[float, 
     with np.errstate(divide="ignore", invalid="ignore"):
         log_independent = float(np.sum(np.log(marginals)))
         penalty = math.exp(math.log(probability) - log_independent) if probability > 0 else 0.0
-        mean_marginal = float(np.mean(marginals))
-        if probability <= 0 or mean_marginal <= 0 or mean_marginal >= 1:
-            effective = math.inf if probability <= 0 else math.nan
-        else:
-            effective = math.log(probability) / math.log(mean_marginal)
+        effective = effective_from_probability(probability, marginals)
     return penalty, effective
 
 
@@ -453,7 +480,7 @@ def propagate_uncertainty(
         Replace the engine (tests); must return an object with ``.probability``.
     """
     if n_draws < 1:
-        raise InputError("--uncertainty", None, f"{n_draws} draws", "ask for at least 1 draw")
+        raise InputError("n_draws", None, f"{n_draws} draws", "ask for at least 1 draw")
     run = evaluate or _engine_probability(engine, seed)
     distributions = resolved.distributions
     names = resolved.parameter_names
@@ -623,7 +650,7 @@ def _counts_entry(value: Any, *, source: str, where: str) -> StressCounts:
 
 
 def parse_stress_counts(data: Any, *, source: str = "<counts>") -> StressCountsFile:
-    """Validate stress-test counts (see :func:`load_stress_counts` for the format)."""
+    """Validate parsed stress-test counts (the format: :mod:`ddrisk.io.counts`, which reads them)."""
     if not isinstance(data, Mapping):
         raise InputError(
             source,
@@ -650,35 +677,3 @@ def parse_stress_counts(data: Any, *, source: str = "<counts>") -> StressCountsF
     if joint is not None and joint.mode is not None:
         raise InputError(source, "joint.mode", "joint counts cannot target a mode", "remove 'mode'")
     return StressCountsFile(layers=layers, joint=joint, source=source)
-
-
-def load_stress_counts(path: str | Path) -> StressCountsFile:
-    """Read a stress-test counts file (JSON).
-
-    The format is deliberately tiny. Either per layer only::
-
-        {"RLHF": {"failures": 12, "n": 50}, "RE": {"failures": 7, "n": 50}}
-
-    or with joint counts (items every layer missed together)::
-
-        {"layers": {"RLHF": {"failures": 12, "n": 50}}, "joint": {"failures": 2, "n": 50}}
-
-    ``failures`` of ``n`` harmful items got past the layer. By default the counts
-    update the layer's residual ``r`` (the stress items stand for failures outside
-    the catalog's modes); add ``"mode": "DEC-AL"`` to an entry when its items
-    exercise that failure mode, and they update the cell ``p[layer, mode]`` instead.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            str(path), None, f"cannot read: {exc.strerror}", "pass an existing counts JSON file"
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            str(path), f"line {exc.lineno}", f"malformed JSON: {exc.msg}", "fix the JSON syntax"
-        ) from None
-    return parse_stress_counts(data, source=str(path))
