@@ -75,7 +75,8 @@ def test_risk_json_is_complete_and_matches_the_api(run):
         "uncertainty",
     }
     catalog = load_catalog()
-    from ddrisk.risk.parameters import build_parameters, parameters_from_cli
+    from ddrisk.cli._parse import parameters_from_cli
+    from ddrisk.io.parameters import build_parameters
 
     params = build_parameters(cli=parameters_from_cli(q=["DEC-AL=0.3"], residual=["RE=0.02"]))
     model = resolve_parameters(catalog, ["RLHF", "RE", "SCIAI"], params).model
@@ -170,7 +171,8 @@ def test_export_mef_round_trips(run, tmp_path):
     assert result.exit_code == 0 and "wrote" in result.stdout
     xml = target.read_text()
     catalog = load_catalog()
-    from ddrisk.risk.parameters import build_parameters, parameters_from_cli
+    from ddrisk.cli._parse import parameters_from_cli
+    from ddrisk.io.parameters import build_parameters
 
     model = resolve_parameters(
         catalog, ["RLHF", "DEBATE", "RE"], build_parameters(cli=parameters_from_cli(p_prone="0.8"))

@@ -98,7 +98,7 @@ def test_cli_stack_adds_the_risk_section(tmp_path):
 
 
 def test_uncertain_parameters_add_percentiles_and_tornado(builtin, tmp_path):
-    from ddrisk.risk.parameters import build_parameters
+    from ddrisk.io.parameters import build_parameters
 
     params_file = tmp_path / "params.yaml"
     params_file.write_text('q: {default: 0.1, AL-GEN: "beta(2, 8)"}\n', encoding="utf-8")

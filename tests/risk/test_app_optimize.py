@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddrisk.catalog.model import SafetyTax
+from ddrisk.cli._parse import parse_costs
 from ddrisk.errors import InputError
 from ddrisk.risk.optimize import (
     DEFAULT_COSTS,
     layer_marginal_values,
     optimize_stack,
-    parse_costs,
 )
 from ddrisk.risk.parameters import resolve_parameters
 from tests.conftest import catalogs

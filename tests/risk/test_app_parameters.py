@@ -9,16 +9,16 @@ import pytest
 
 from ddrisk.catalog import Catalog
 from ddrisk.catalog.model import Level
+from ddrisk.cli._parse import parameters_from_cli
 from ddrisk.errors import InputError
+from ddrisk.io.parameters import build_parameters
+from ddrisk.io.parameters import read_parameter_file as load_parameter_file
 from ddrisk.risk.parameters import (
     DEFAULT_P,
     DEFAULT_Q,
     DEFAULT_RESIDUAL,
     RiskParameters,
     apply_stress_counts,
-    build_parameters,
-    load_parameter_file,
-    parameters_from_cli,
     resolve_parameters,
 )
 from ddrisk.risk.uncertainty import BetaDistribution, FixedValue, parse_stress_counts
@@ -145,7 +145,7 @@ def test_unknown_ids_are_reported_where_they_were_written(tmp_path):
         parameters_from_cli(p=["T0=0.5"])
     with pytest.raises(InputError, match="missing name before"):
         parameters_from_cli(q=["=0.5"])
-    with pytest.raises(InputError, match=r"absent.yaml: cannot read"):
+    with pytest.raises(InputError, match=r"absent.yaml: no such file"):
         load_parameter_file(tmp_path / "absent.yaml")
 
 

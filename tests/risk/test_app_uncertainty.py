@@ -10,7 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddrisk.errors import InputError
-from ddrisk.risk.parameters import build_parameters, parameters_from_cli, resolve_parameters
+from ddrisk.cli._parse import parameters_from_cli
+from ddrisk.io.counts import read_stress_counts as load_stress_counts
+from ddrisk.io.parameters import build_parameters
+from ddrisk.risk.parameters import resolve_parameters
 from ddrisk.risk.uncertainty import (
     BetaDistribution,
     FixedValue,
@@ -20,7 +23,6 @@ from ddrisk.risk.uncertainty import (
     UniformDistribution,
     beta_posterior,
     joint_posterior,
-    load_stress_counts,
     parse_distribution,
     prior_as_beta,
     propagate_uncertainty,
@@ -182,7 +184,7 @@ def test_counts_file_formats_and_errors(tmp_path):
             load_stress_counts(bad)
     broken = tmp_path / "broken.json"
     broken.write_text("{")
-    with pytest.raises(InputError, match=r"broken.json: line 1: malformed JSON"):
+    with pytest.raises(InputError, match=r"broken.json: line 1, column \d+: malformed JSON"):
         load_stress_counts(broken)
 
 

@@ -108,6 +108,11 @@ def report(
         )
     catalog = load_catalog(catalog_source)
     layers = parse_id_list(stack, option="--stack", known=catalog.technique_ids) if stack else None
+    params = None
+    if layers:
+        from ddrisk.io.parameters import build_parameters
+
+        params = build_parameters(params_file=params_file)  # read before any long computation
     analysis = analyze(
         catalog,
         policy=policy,
@@ -125,9 +130,7 @@ def report(
     risk = None
     if layers:
         from ddrisk.report.risk_sections import risk_input_for_stack
-        from ddrisk.risk.parameters import build_parameters
 
-        params = build_parameters(params_file=params_file)
         risk = risk_input_for_stack(
             catalog, layers, params=params, engine=engine, seed=seed, n_draws=n_draws
         )

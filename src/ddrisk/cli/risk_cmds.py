@@ -125,7 +125,8 @@ def parameter_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _parameters(options: dict[str, Any]) -> Any:
-    from ddrisk.risk.parameters import build_parameters, parameters_from_cli
+    from ddrisk.cli._parse import parameters_from_cli
+    from ddrisk.io.parameters import build_parameters
 
     cli = parameters_from_cli(
         q=options["q_values"],
@@ -238,6 +239,10 @@ def risk(**options: Any) -> None:
     ranking of failure modes.
     """
     if options["paper_example"]:
+    if options["figure"] is not None:
+        from ddrisk.io.paths import FIGURE_SUFFIXES, check_output_path
+
+        check_output_path(options["figure"], option="--figure", suffixes=FIGURE_SUFFIXES)
         _paper_example(options)
         return
     catalog = load_catalog(options["catalog_source"])
@@ -247,15 +252,21 @@ def risk(**options: Any) -> None:
         )
     stack = parse_id_list(options["stack"], option="--stack", known=catalog.technique_ids)
     report = build_risk_report(
+    params = _parameters(options)
+    counts = None
+    if options["counts_file"] is not None:
+        from ddrisk.io.counts import read_stress_counts
+
+        counts = read_stress_counts(options["counts_file"])
         catalog,
         stack,
-        params=_parameters(options),
+        params=params,
         engine=options["engine"],
         seed=options["seed"],
         beta=options["beta"],
         rho=options["rho"],
         n_draws=options["n_draws"],
-        counts_file=options["counts_file"],
+        counts=counts,
     )
     if options["figure"] is not None:
         from ddrisk.report.risk_figures import save_dependence_curve
@@ -588,7 +599,8 @@ def build_risk_report(catalog: Any, stack: list[str], **options: Any) -> RiskRep
 @json_option
 def optimize(**options: Any) -> None:
     """The stack that minimises P(stack fails) under a safety-tax budget or a layer count (exact)."""
-    from ddrisk.risk.optimize import best_stack_frontier, optimize_stack, parse_costs
+    from ddrisk.cli._parse import parse_costs
+    from ddrisk.risk.optimize import best_stack_frontier, optimize_stack
 
     catalog = load_catalog(options["catalog_source"])
     costs = parse_costs(options["cost_items"])
@@ -701,6 +713,10 @@ def export_mef(**options: Any) -> None:
 
     catalog = load_catalog(options["catalog_source"])
     if not options["stack"]:
+    if options["output"] is not None:
+        from ddrisk.io.paths import check_output_path
+
+        check_output_path(options["output"], option="--output")
         raise InputError(COMMAND_LINE, "--stack", "no stack given", "pass --stack A,B,...")
     stack = parse_id_list(options["stack"], option="--stack", known=catalog.technique_ids)
     resolved = resolve_parameters(catalog, stack, _parameters(options))

@@ -265,12 +265,12 @@ def _parse_json(text: str, label: str, max_depth: int) -> LocatedDocument:
         raise InputError(
             label,
             f"line {exc.lineno}, column {exc.colno}",
-            f"not valid JSON: {exc.msg}",
+            f"malformed JSON: {exc.msg}",
             "fix the syntax at that position",
         ) from None
     except ValueError as exc:  # NaN/Infinity, or an integer past Python's digit limit
         raise InputError(
-            label, None, f"not valid JSON: {str(exc).splitlines()[0]}", "write plain finite numbers"
+            label, None, f"malformed JSON: {str(exc).splitlines()[0]}", "write plain finite numbers"
         ) from None
     except RecursionError:  # pragma: no cover - depth is checked first
         raise InputError(label, None, "nested too deeply", "flatten the document") from None

@@ -27,6 +27,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -294,12 +295,37 @@ def find_mef_schema(schema_path: str | Path | None = None) -> Path:
     )
 
 
+MAX_SCHEMA_BYTES = 16 * 1024 * 1024
+"""Largest schema file read (SCRAM's input.rng is about 60 kB)."""
+
+
+def _load_relaxng(schema_file: Path) -> Any:
+    """The RelaxNG schema in ``schema_file``; a file that is not one is a one-line InputError."""
+    from lxml import etree
+
+    from ddrisk.io.documents import display_path, read_bytes_file
+
+    label = display_path(schema_file)
+    raw = read_bytes_file(schema_file, label=label, max_bytes=MAX_SCHEMA_BYTES, what="schema file")
+    fix = f"point {SCHEMA_ENV_VAR} at SCRAM's input.rng (an Open-PSA MEF RelaxNG schema)"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    try:
+        tree = etree.fromstring(raw, parser=parser, base_url=str(schema_file)).getroottree()
+    except etree.XMLSyntaxError as exc:
+        where = f"line {exc.lineno}" if exc.lineno else None
+        raise InputError(label, where, f"not an XML schema: {exc.msg}", fix) from None
+    try:
+        return etree.RelaxNG(tree)
+    except etree.RelaxNGParseError as exc:
+        message = " ".join(str(exc).split())[:200]
+        raise InputError(label, None, f"not a RelaxNG schema: {message}", fix) from None
+
+
 def validate_mef(xml_text: str, *, schema_path: str | Path | None = None) -> list[str]:
     """Validate MEF XML against the RelaxNG schema; return the problems (empty when valid)."""
     from lxml import etree
 
-    schema_file = find_mef_schema(schema_path)
-    relaxng = etree.RelaxNG(etree.parse(str(schema_file)))
+    relaxng = _load_relaxng(find_mef_schema(schema_path))
     try:
         document = etree.fromstring(xml_text.encode())
     except etree.XMLSyntaxError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO
@@ -17,7 +16,7 @@ if TYPE_CHECKING:
     from ddrisk.risk.importance import ImportanceMeasures
     from ddrisk.risk.optimize import LayerValue
     from ddrisk.risk.parameters import ResolvedParameters, RiskParameters
-    from ddrisk.risk.uncertainty import UncertaintyResult
+    from ddrisk.risk.uncertainty import StressCountsFile, UncertaintyResult
 
 RISK_SCHEMA = "ddrisk.risk/1"
 
@@ -87,26 +86,27 @@ def assess_stack(
     beta: float = DEFAULT_BETA,
     rho: float = DEFAULT_RHO,
     n_draws: int = 0,
-    counts_file: Path | None = None,
+    counts: StressCountsFile | None = None,
 ) -> StackRisk:
     """Compute everything known about one stack's risk: the one path behind CLI and report.
 
     P(stack fails) from the engine, each layer's marginal value, the dependence models on the
     same marginals, the curve over the first n layers, importance measures (when the exact
-    engine reaches the stack), evidence from stress-test counts (``counts_file``) and, with
-    ``n_draws`` > 0, Monte Carlo propagation of uncertain parameters.
+    engine reaches the stack), evidence from stress-test counts (``counts``, e.g. read by
+    :func:`ddrisk.io.counts.read_stress_counts`) and, with ``n_draws`` > 0, Monte Carlo
+    propagation of uncertain parameters. ``params`` defaults to the built-in parameters.
     """
     from ddrisk.risk.dependence import compare_dependence_models, stack_curve
     from ddrisk.risk.engine import compute_stack_failure
     from ddrisk.risk.exact import BudgetExceeded
     from ddrisk.risk.importance import importance_measures
     from ddrisk.risk.optimize import layer_marginal_values
-    from ddrisk.risk.parameters import apply_stress_counts, resolve_parameters
-    from ddrisk.risk.uncertainty import joint_posterior, load_stress_counts, propagate_uncertainty
+    from ddrisk.risk.parameters import RiskParameters, apply_stress_counts, resolve_parameters
+    from ddrisk.risk.uncertainty import joint_posterior, propagate_uncertainty
 
+    params = params if params is not None else RiskParameters()
     evidence = None
-    if counts_file is not None:
-        counts = load_stress_counts(counts_file)
+    if counts is not None:
         params, updates = apply_stress_counts(params, counts, catalog)
         evidence = {"counts": counts, "updates": updates, "joint": None}
     resolved = resolve_parameters(catalog, list(stack), params)

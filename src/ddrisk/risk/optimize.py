@@ -9,7 +9,7 @@ Branch and bound with that bound, the strongest layers tried first, a greedy
 incumbent and a cache of evaluated subsets visits a small fraction of the
 ``2 ** n`` stacks; the tests check it against exhaustive search.
 
-Safety-tax costs (overridable, e.g. ``--cost high=5``): low 1, medium 2,
+Safety-tax costs (overridable through ``costs``): low 1, medium 2,
 unclear 2.5, high 3. They follow :attr:`ddrisk.catalog.model.SafetyTax.rank`:
 an ordinal scale where each step up costs one more unit and an unclear tax is
 priced between medium and high, i.e. treated as probably substantial.
@@ -50,37 +50,6 @@ def engine_probability(engine: str = "exact", seed: int = 0) -> ProbabilityFunct
         return float(compute_stack_failure(model, engine=engine, seed=seed).probability)
 
     return probability
-
-
-def parse_costs(items: Sequence[str], *, source: str = "command line") -> dict[SafetyTax, float]:
-    """``["high=5", "unclear=3"]`` -> the default costs with those replaced.
-
-    >>> parse_costs(["high=5"])[SafetyTax.HIGH], parse_costs([])[SafetyTax.UNCLEAR]
-    (5.0, 2.5)
-    """
-    costs = dict(DEFAULT_COSTS)
-    for item in items:
-        key, sep, value = item.partition("=")
-        where = f"--cost {item}"
-        try:
-            tax = SafetyTax(key.strip().lower())
-        except ValueError:
-            raise InputError(
-                source,
-                where,
-                f"unknown safety-tax level '{key}'",
-                "use low, medium, high or unclear",
-            ) from None
-        try:
-            cost = float(value)
-        except ValueError:
-            cost = math.nan
-        if not sep or not math.isfinite(cost) or cost < 0:
-            raise InputError(
-                source, where, "expected LEVEL=COST with a cost >= 0", "e.g. --cost high=5"
-            )
-        costs[tax] = cost
-    return costs
 
 
 @dataclass(frozen=True)
@@ -303,9 +272,9 @@ def optimize_stack(
             f"the exact search handles at most {MAX_EXACT_TECHNIQUES}; pass fewer candidates",
         )
     if budget is not None and (not math.isfinite(budget) or budget < 0):
-        raise InputError("--budget", None, f"{budget!r} is not a budget", "use a number >= 0")
+        raise InputError("budget", None, f"{budget!r} is not a budget", "use a number >= 0")
     if max_layers is not None and max_layers < 1:
-        raise InputError("--layers", None, f"{max_layers} layers", "ask for at least 1 layer")
+        raise InputError("max_layers", None, f"{max_layers} layers", "ask for at least 1 layer")
     cost_table = dict(DEFAULT_COSTS) if costs is None else {**DEFAULT_COSTS, **costs}
     probability_of = probability_of or engine_probability()
     resolved = resolve_parameters(catalog, candidates, params)

@@ -22,7 +22,9 @@ printed with every result, so that nobody mistakes them for estimates:
 Every value can be overridden, from most to least specific: a cell override
 (``p.cells``), the catalog cell's probability, a level default; and a named
 mode or layer before the ``default``. Later sources win over earlier ones:
-built-in defaults, then ``--params FILE``, then command-line options. Any value
+built-in defaults, then a parameter file, then command-line options
+(:func:`merge_parameters`; files are read by :mod:`ddrisk.io.parameters`, options
+parsed by :mod:`ddrisk.cli._parse`: this module takes Python objects only). Any value
 may be a distribution (see :mod:`ddrisk.risk.uncertainty`); the point model uses
 each distribution's mean, which is the probability a single forecast would use.
 
@@ -41,14 +43,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -76,7 +76,6 @@ DEFAULT_Q = 0.1
 DEFAULT_P = {Level.PRONE: 0.9, Level.UNCLEAR: 0.5, Level.NOT_PRONE: 0.05}
 DEFAULT_RESIDUAL = 0.05
 BUILTIN = "built-in default"
-COMMAND_LINE = "command line"
 _LEVEL_KEYS = {"prone": Level.PRONE, "unclear": Level.UNCLEAR, "not_prone": Level.NOT_PRONE}
 
 
@@ -102,7 +101,8 @@ class RiskParameters:
 
     Examples
     --------
-    >>> params = RiskParameters().merged(parameters_from_cli(q=["CAP-DEV=0.3"]))
+    >>> override = parameters_from_mapping({"q": {"CAP-DEV": 0.3}}, source="example")
+    >>> params = RiskParameters().merged(override)
     >>> params.q_modes["CAP-DEV"].value.mean, params.q_default.value.mean
     (0.3, 0.1)
     """
@@ -201,23 +201,6 @@ def _locator(lines: Mapping[tuple[str, ...], int] | None) -> Any:
     return locate
 
 
-def _key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Line of every mapping key in a YAML/JSON document, by key path."""
-    lines: dict[tuple[str, ...], int] = {}
-
-    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key_path = (*path, str(key_node.value))
-                lines[key_path] = key_node.start_mark.line + 1
-                walk(value_node, key_path)
-
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
 def parameters_from_mapping(
     data: Any, *, source: str, lines: Mapping[tuple[str, ...], int] | None = None
 ) -> PartialParameters:
@@ -276,112 +259,16 @@ def parameters_from_mapping(
     return PartialParameters(q_default, q_modes, p_levels, p_cells, r_default, r_layers)
 
 
-def load_parameter_file(path: str | Path) -> PartialParameters:
-    """Read a YAML/JSON parameter file (format in the module docstring)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(
-            str(path), None, f"cannot read: {exc.strerror}", "pass an existing .yaml/.json file"
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise InputError(
-            str(path), where, f"malformed YAML/JSON: {exc.problem}", "fix the syntax there"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise InputError(str(path), None, f"malformed YAML/JSON: {exc}", "fix the syntax") from None
-    return parameters_from_mapping(data, source=str(path), lines=_key_lines(text))
+def merge_parameters(*overrides: PartialParameters | None) -> RiskParameters:
+    """Built-in defaults, then each override in turn (later ones win).
 
-
-# ---------------------------------------------------------------------------- command line
-def _split_assignment(text: str, option: str) -> tuple[str | None, str]:
-    """``KEY=VALUE`` -> (KEY, VALUE); a bare value -> (None, VALUE)."""
-    key, sep, value = text.partition("=")
-    if not sep:
-        return None, text.strip()
-    if not key.strip():
-        raise InputError(
-            COMMAND_LINE,
-            f"{option} {text}",
-            "missing name before '='",
-            f"write {option} NAME=VALUE",
-        )
-    return key.strip(), value.strip()
-
-
-def parameters_from_cli(
-    *,
-    q: Iterable[str] = (),
-    p_prone: str | None = None,
-    p_unclear: str | None = None,
-    p_not_prone: str | None = None,
-    p: Iterable[str] = (),
-    residual: Iterable[str] = (),
-) -> PartialParameters:
-    """Parse ``--q``, ``--p-prone``... option values (``VALUE`` or ``NAME=VALUE``).
-
-    >>> cli = parameters_from_cli(q=["0.2", "DEC-AL=beta(2, 8)"], p=["RLHF:DEC-AL=0.7"])
-    >>> cli.q_default.value.spec, cli.q_modes["DEC-AL"].value.spec, cli.p_cells[("RLHF", "DEC-AL")].where
-    ('0.2', 'beta(2, 8)', '--p RLHF:DEC-AL=0.7')
+    :func:`ddrisk.io.parameters.build_parameters` reads a parameter file and applies it
+    before the command line's values, with this.
     """
-
-    def setting(value: str, where: str) -> Setting:
-        return Setting(
-            parse_distribution(value, source=COMMAND_LINE, where=where), COMMAND_LINE, where
-        )
-
-    q_default, q_modes = None, {}
-    for text in q:
-        key, value = _split_assignment(text, "--q")
-        if key is None:
-            q_default = setting(value, f"--q {text}")
-        else:
-            q_modes[key] = setting(value, f"--q {text}")
-    r_default, r_layers = None, {}
-    for text in residual:
-        key, value = _split_assignment(text, "--residual")
-        if key is None:
-            r_default = setting(value, f"--residual {text}")
-        else:
-            r_layers[key] = setting(value, f"--residual {text}")
-    p_levels = {
-        level: setting(value, f"--p-{level.value.replace('_', '-')} {value}")
-        for level, value in (
-            (Level.PRONE, p_prone),
-            (Level.UNCLEAR, p_unclear),
-            (Level.NOT_PRONE, p_not_prone),
-        )
-        if value is not None
-    }
-    p_cells = {}
-    for text in p:
-        key, value = _split_assignment(text, "--p")
-        technique, colon, mode = (key or "").partition(":")
-        if key is None or not colon or not technique or not mode:
-            raise InputError(
-                COMMAND_LINE,
-                f"--p {text}",
-                "expected TECHNIQUE:MODE=VALUE",
-                "e.g. --p RLHF:DEC-AL=0.7",
-            )
-        p_cells[(technique.strip(), mode.strip())] = setting(value, f"--p {text}")
-    return PartialParameters(q_default, q_modes, p_levels, p_cells, r_default, r_layers)
-
-
-def build_parameters(
-    *, params_file: str | Path | None = None, cli: PartialParameters | None = None
-) -> RiskParameters:
-    """Built-in defaults, then the file, then the command line."""
     params = RiskParameters()
-    if params_file is not None:
-        params = params.merged(load_parameter_file(params_file))
-    if cli is not None:
-        params = params.merged(cli)
+    for override in overrides:
+        if override is not None:
+            params = params.merged(override)
     return params
 
 
@@ -549,7 +436,7 @@ def resolve_parameters(
     for technique in stack:
         if technique not in techniques:
             raise InputError(
-                "--stack",
+                "stack",
                 technique,
                 "not a technique of the catalog",
                 f"use: {', '.join(techniques)}",
