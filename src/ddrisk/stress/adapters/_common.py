@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +20,7 @@ from ddrisk.stress.layer import Verdict
 LAYER_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 EXCERPT_CHARS = 200
+ELLIPSIS = "…"
 
 
 class LayerSpecBase(BaseModel):
@@ -28,6 +28,9 @@ class LayerSpecBase(BaseModel):
 
     ``version`` is free text that goes into :meth:`config` (and so into the cache
     key): bump it when the code behind a layer changes in a way ddrisk cannot see.
+    ``data_files`` lists files (relative to the layers file's folder) whose content
+    decides verdicts (word lists, weights, thresholds): their SHA-256 enters
+    :meth:`config`, so editing one invalidates the cached verdicts of that layer.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -35,6 +38,7 @@ class LayerSpecBase(BaseModel):
     name: str = Field(pattern=LAYER_NAME_PATTERN, max_length=64)
     description: str = ""
     version: str | None = None
+    data_files: list[str] = Field(default_factory=list, max_length=64)
 
 
 SpecT = TypeVar("SpecT", bound=LayerSpecBase)
@@ -123,7 +127,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     'a\\\\nbxxxxxx…'
     """
     flat = text.replace("\r", "\\r").replace("\n", "\\n")
-    return flat if len(flat) <= limit else flat[:limit] + "…"
+    return flat if len(flat) <= limit else flat[:limit] + ELLIPSIS
 
 
 def error_verdict(message: str, *, latency_ms: float = 0.0, **detail: Any) -> Verdict:
@@ -156,12 +160,123 @@ def file_sha256(path: Path, *, max_bytes: int = 16 * 1024 * 1024) -> str | None:
 
 
 def redact(text: str, secrets: list[str]) -> str:
-    """Replace every occurrence of each secret (length >= 4) by ``***``.
+    """Replace every occurrence of each secret, and of any fragment of it, by ``***``.
+
+    Kept for callers that already bounded their text; :func:`scrub` is the safe
+    default since it also bounds the text (in the right order).
 
     >>> redact("Incorrect key sk-abc123 given", ["sk-abc123"])
     'Incorrect key *** given'
     """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = re.sub(re.escape(secret), "***", text)
-    return text
+    return scrub(text, secrets)
+
+
+#: Shortest piece of a secret that is hidden wherever it appears. Shorter runs are
+#: too likely to be ordinary text; a whole secret shorter than 4 characters is not
+#: treated as one (it would blank out half of every message).
+SECRET_FRAGMENT_CHARS = 6
+MIN_SECRET_CHARS = 4
+#: Server text beyond this many characters is dropped before scrubbing (bounded work).
+SCRUB_INPUT_CHARS = 1_000_000
+
+
+def _secret_spans(text: str, secret: str, *, cut_at_end: bool) -> list[tuple[int, int]]:
+    """Spans of ``text`` covered by a fragment of ``secret`` of at least the fragment length.
+
+    Every fragment of length >= w contains a window of length w, and every
+    character of it lies in one such window, so marking all occurrences of all
+    w-windows of the secret covers every fragment.
+    """
+    width = min(SECRET_FRAGMENT_CHARS, len(secret))
+    spans: list[tuple[int, int]] = []
+    for start in range(len(secret) - width + 1):
+        window = secret[start : start + width]
+        position = text.find(window)
+        while position != -1:
+            spans.append((position, position + width))
+            position = text.find(window, position + 1)
+    # Where the text was cut (its end, or an excerpt's "…"), a shorter beginning of
+    # the secret may sit just before the cut: hide it too.
+    cuts = [len(text)] if cut_at_end else []
+    position = text.find(ELLIPSIS)
+    while position != -1:
+        cuts.append(position)
+        position = text.find(ELLIPSIS, position + 1)
+    for cut in cuts:
+        for length in range(min(len(secret), cut), 1, -1):
+            if text.startswith(secret[:length], cut - length):
+                spans.append((cut - length, cut))
+                break
+    return spans
+
+
+def scrub(text: str, secrets: list[str] | tuple[str, ...], limit: int | None = None) -> str:
+    """Server text made safe to store: secrets hidden first, then bounded to ``limit``.
+
+    The order is the point: cutting first could leave most of a key at the cut,
+    where a whole-key search no longer finds it. Every run of at least
+    :data:`SECRET_FRAGMENT_CHARS` characters taken from a secret becomes ``***``;
+    when the input itself had to be cut (beyond :data:`SCRUB_INPUT_CHARS`), a
+    trailing beginning of a secret is hidden as well. The result is a one-line
+    :func:`excerpt` when ``limit`` is given.
+
+    >>> key = "sk-Zq9XvW2b"
+    >>> scrub("bad key " + key + " (" + key[:7] + "...)", [key])
+    'bad key *** (***...)'
+    >>> scrub("x" * 8 + key, [key], limit=12)
+    'xxxxxxxx***'
+    """
+    usable = sorted({s for s in secrets if s and len(s) >= MIN_SECRET_CHARS}, key=len)
+    cut = len(text) > SCRUB_INPUT_CHARS
+    if cut:
+        text = text[:SCRUB_INPUT_CHARS]
+    if usable:
+        spans = sorted(
+            span for secret in usable for span in _secret_spans(text, secret, cut_at_end=cut)
+        )
+        if spans:
+            pieces: list[str] = []
+            position = 0
+            start, end = spans[0]
+            for next_start, next_end in spans[1:]:
+                if next_start <= end:
+                    end = max(end, next_end)
+                    continue
+                pieces += [text[position:start], "***"]
+                position = end
+                start, end = next_start, next_end
+            pieces += [text[position:start], "***", text[end:]]
+            text = "".join(pieces)
+    return excerpt(text, limit) if limit is not None else text
+
+
+def resolve_data_files(entries: list[str], *, source: str, prefix: str, root: Path) -> list[Path]:
+    """Absolute paths of a spec's ``data_files``; a missing one is a located error."""
+    paths = []
+    for index, entry in enumerate(entries):
+        path = (root / entry).resolve()
+        if not path.is_file():
+            raise InputError(
+                source,
+                f"{prefix}.data_files[{index}]",
+                f"'{entry}' is not a file",
+                "name an existing file (relative to the layers file's folder)",
+            )
+        paths.append(path)
+    return paths
+
+
+def data_file_digests(paths: list[Path] | tuple[Path, ...]) -> dict[str, str | None]:
+    """Full SHA-256 of each declared data file (``None`` if it cannot be read now).
+
+    Hashed on every call, so an edit between two runs changes the layer's
+    configuration, hence its cache key: no stale verdicts.
+    """
+    digests: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                digests[str(path)] = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError:
+            digests[str(path)] = None
+    return digests

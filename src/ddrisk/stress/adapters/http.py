@@ -46,6 +46,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -54,10 +55,14 @@ from pydantic import Field
 from ddrisk.errors import InputError
 from ddrisk.stress.adapters._common import (
     ENV_NAME_PATTERN,
+    EXCERPT_CHARS,
     LayerSpecBase,
+    base_dir,
+    data_file_digests,
     error_verdict,
     excerpt,
-    redact,
+    resolve_data_files,
+    scrub,
     validate_spec,
 )
 from ddrisk.stress.layer import Item, Verdict
@@ -352,9 +357,11 @@ class HttpLayer:
         *,
         transport: httpx.BaseTransport | None = None,
         rng: random.Random | None = None,
+        data_files: Sequence[Path] = (),
     ) -> None:
         self.name = spec.name
         self.spec = spec
+        self.data_files = tuple(Path(p) for p in data_files)
         defaults = _PRESET_DEFAULTS[spec.preset]
         self.max_tokens: int = spec.max_tokens or defaults["max_tokens"]
         self.logprobs: bool = defaults["logprobs"] if spec.logprobs is None else spec.logprobs
@@ -383,9 +390,14 @@ class HttpLayer:
     def _api_key(self) -> str | None:
         return os.environ.get(self.spec.api_key_env) if self.spec.api_key_env else None
 
-    def _redact(self, text: str) -> str:
+    def secrets(self) -> list[str]:
+        """Values that must never be stored (the API key); the runner scrubs them too."""
         key = self._api_key()
-        return redact(text, [key] if key else [])
+        return [key] if key else []
+
+    def _redact(self, text: str, limit: int | None = None) -> str:
+        """Hide the key (and any piece of it), then bound the text: never the other way round."""
+        return scrub(text, self.secrets(), limit)
 
     def _headers(self) -> dict[str, str]:
         headers = dict(self.spec.headers)
@@ -411,6 +423,7 @@ class HttpLayer:
             "threshold": self.threshold,
             "extra_body": spec.extra_body,
             "version": spec.version,
+            "data_files": data_file_digests(self.data_files),
         }
         if spec.preset == "llama-guard-3":
             out["assistant_user_turn"] = spec.assistant_user_turn
@@ -530,7 +543,7 @@ class HttpLayer:
             outcome = self._post_with_retries(item)
         except Exception as exc:  # a bug or an odd server must cost one item, not the run
             self.stats.add(failed=1)
-            message = self._redact(excerpt(f"{type(exc).__name__}: {exc}", 300))
+            message = self._redact(f"{type(exc).__name__}: {exc}", 300)
             outcome = _Outcome(error_verdict(f"request failed: {message}"), 1)
         latency = (time.perf_counter() - start) * 1e3
         verdict = outcome.verdict
@@ -559,13 +572,13 @@ class HttpLayer:
                 )
             except httpx.HTTPError as exc:  # decoding errors, redirects: retrying will not help
                 self.stats.add(failed=1)
-                message = self._redact(excerpt(f"{type(exc).__name__}: {exc}", 300))
+                message = self._redact(f"{type(exc).__name__}: {exc}", 300)
                 return _Outcome(error_verdict(message), attempt)
             else:
                 status = response.status_code
                 if status < 300:
                     return _Outcome(self._read_answer(response), attempt)
-                text = self._redact(excerpt(response.text, 300))
+                text = self._redact(response.text, 300)
                 problem = f"HTTP {status}: {text}"
                 if status != 429 and status < 500:
                     self.stats.add(failed=1)
@@ -598,14 +611,15 @@ class HttpLayer:
             content = choice["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             self.stats.add(unparseable=1)
-            raw = self._redact(excerpt(response.text, 200))
+            raw = self._redact(response.text, 200)
             return error_verdict(
                 "response is not a chat completion (no choices[0].message.content)",
                 http_status=status,
                 raw=raw,
             )
-        content = content if isinstance(content, str) else ""
-        raw = self._redact(excerpt(content))
+        # Scrubbed before parsing: parse errors quote (cut) pieces of the answer.
+        content = self._redact(content) if isinstance(content, str) else ""
+        raw = self._redact(content, EXCERPT_CHARS)
         detail: dict[str, Any] = {"http_status": status, "raw": raw}
         if choice.get("finish_reason"):
             detail["finish_reason"] = choice["finish_reason"]
@@ -748,4 +762,7 @@ def from_spec(
     if found:
         key, problem, fix = found
         raise InputError(source, f"{prefix}.{key}", problem, fix)
-    return HttpLayer(parsed, transport=transport)
+    data_files = resolve_data_files(
+        parsed.data_files, source=source, prefix=prefix, root=base_dir(source)
+    )
+    return HttpLayer(parsed, transport=transport, data_files=data_files)

@@ -39,10 +39,12 @@ from ddrisk.errors import InputError
 from ddrisk.stress.adapters._common import (
     LayerSpecBase,
     base_dir,
+    data_file_digests,
     error_verdict,
     excerpt,
     file_sha256,
     finite_score,
+    resolve_data_files,
     validate_spec,
 )
 from ddrisk.stress.layer import Item, Verdict
@@ -157,6 +159,8 @@ class PythonCallableLayer:
         Most texts handed to one batch call.
     version
         Free text added to :meth:`config` so that a code change can invalidate caches.
+    data_files
+        Files whose content decides verdicts; their SHA-256 enters :meth:`config`.
 
     Examples
     --------
@@ -176,8 +180,10 @@ class PythonCallableLayer:
         threshold: float = 0.5,
         batch_size: int = 64,
         version: str | None = None,
+        data_files: Sequence[Path] = (),
     ) -> None:
         self.name = name
+        self.data_files = tuple(Path(p) for p in data_files)
         self.batch = batch
         self.method = method
         self.init = dict(init or {})
@@ -259,6 +265,7 @@ class PythonCallableLayer:
             "threshold": self.threshold,
             "code_sha256": self._code_sha256,
             "version": self.version,
+            "data_files": data_file_digests(self.data_files),
         }
 
     def unavailable_reason(self) -> str | None:
@@ -368,6 +375,9 @@ def from_spec(
             threshold=parsed.threshold,
             batch_size=parsed.batch_size,
             version=parsed.version,
+            data_files=resolve_data_files(
+                parsed.data_files, source=source, prefix=prefix, root=root
+            ),
         )
     except AttributeError as exc:
         raise InputError(

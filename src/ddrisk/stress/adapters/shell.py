@@ -55,10 +55,12 @@ from ddrisk.stress.adapters._common import (
     ENV_NAME_PATTERN,
     LayerSpecBase,
     base_dir,
+    data_file_digests,
     error_verdict,
     excerpt,
     file_sha256,
     finite_score,
+    resolve_data_files,
     validate_spec,
 )
 from ddrisk.stress.layer import Item, Verdict
@@ -282,6 +284,7 @@ class ShellLayer:
         threshold: float | None = None,
         close_timeout_s: float = 5.0,
         version: str | None = None,
+        data_files: Sequence[Path] = (),
     ) -> None:
         self.name = name
         self.argv = shlex.split(command) if isinstance(command, str) else list(command)
@@ -299,6 +302,7 @@ class ShellLayer:
         self.threshold = threshold
         self.close_timeout_s = float(close_timeout_s)
         self.version = version
+        self.data_files = tuple(Path(p) for p in data_files)
         self.restarts = 0
         self.pids: list[int] = []
         self._child: _Child | None = None
@@ -324,7 +328,12 @@ class ShellLayer:
             "threshold": self.threshold,
             "file_sha256": script_hashes,
             "version": self.version,
+            "data_files": data_file_digests(self.data_files),
         }
+
+    def secrets(self) -> list[str]:
+        """Values of the ``pass_env`` variables: passed to the child, never stored."""
+        return [os.environ[name] for name in self.pass_env if os.environ.get(name)]
 
     def unavailable_reason(self) -> str | None:
         program = self.argv[0]
@@ -584,4 +593,5 @@ def from_spec(spec: dict[str, Any], *, source: str, where: str | None = None) ->
         threshold=parsed.threshold,
         close_timeout_s=parsed.close_timeout_s,
         version=parsed.version,
+        data_files=resolve_data_files(parsed.data_files, source=source, prefix=prefix, root=root),
     )
