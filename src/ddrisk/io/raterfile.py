@@ -75,6 +75,11 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
             f"invalid value {error.get('input')!r}",
             "ids start with a letter; sha256 is 64 hex digits",
         )
+    if kind == "string_type":
+        return (
+            f"expected text, got {error.get('input')!r}",
+            "put the value in quotes (YAML reads 2025.10 as a number)",
+        )
     return f"{error['msg']} (got {error.get('input')!r})"[:300], "correct the value"
 
 

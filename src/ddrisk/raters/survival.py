@@ -88,8 +88,26 @@ class ConclusionRow:
             "holds_leaving_any_rater_out": self.holds_for("leave-one-out", views),
             "dissenting_raters": self.failing("rater", views),
             "rules_that_differ": self.failing("pool", views),
-            "driven_by": self.failing("leave-one-out", views),
+            "driven_by": self.drivers(views),
+            "leave_one_out_note": self.leave_one_out_note(views),
         }
+
+    def drivers(self, views: Sequence[View]) -> list[str]:
+        """Raters whose absence alone changes the conclusion (empty when every absence does)."""
+        failing = self.failing("leave-one-out", views)
+        loo = [v for v in views if v.kind == "leave-one-out"]
+        return [] if len(failing) == len(loo) else failing
+
+    def leave_one_out_note(self, views: Sequence[View]) -> str:
+        loo = [v for v in views if v.kind == "leave-one-out"]
+        failing = self.failing("leave-one-out", views)
+        if not loo:
+            return "not checked (leave-one-out needs 3 or more raters)"
+        if not failing:
+            return "holds with any one rater left out"
+        if len(failing) == len(loo):
+            return "changes whenever any one rater is left out (no single rater drives it)"
+        return "changes without " + ", ".join(failing)
 
 
 @dataclass(frozen=True)
