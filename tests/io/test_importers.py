@@ -216,7 +216,7 @@ def test_promptfoo_malformed(tmp_path, edit, where, problem):
 def test_promptfoo_syntax_error_has_line(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text(PROMPTFOO.read_text()[:500])
-    with pytest.raises(InputError, match="not valid JSON") as caught:
+    with pytest.raises(InputError, match="JSON: ") as caught:
         read_promptfoo(path)
     assert caught.value.where.startswith("line ")
 
@@ -300,7 +300,7 @@ def test_inspect_malformed(tmp_path):
     with zipfile.ZipFile(archive, "w") as handle:
         for member in sorted(folder.rglob("*.json")):
             handle.write(member, member.relative_to(folder).as_posix())
-    with pytest.raises(InputError, match="not valid JSON") as caught:
+    with pytest.raises(InputError, match="JSON: ") as caught:
         read_inspect(archive)
     assert caught.value.source.endswith("broken.eval!samples/jb-2_epoch_1.json")
     assert caught.value.where.startswith("line 1")

@@ -8,7 +8,6 @@ so it is counted as missing, never as a pass.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ddrisk.errors import InputError
+from ddrisk.io.documents import parse_document, read_text_file
 from ddrisk.stress.matrix import OutcomeMatrix
 
 NOT_EVALUATED = "not evaluated by this layer"
@@ -53,21 +53,41 @@ def check_file(path: str | Path) -> Path:
     return path
 
 
+def unsupported_version(
+    label: str, where: str, found: Any, supported: tuple[Any, ...], *, tool: str, kind: str
+) -> InputError:
+    """The one error for a format version an importer does not understand.
+
+    >>> error = unsupported_version("r.json", "v", 9, (2, 3), tool="promptfoo", kind="output")
+    >>> error.problem
+    'unsupported output version 9 of promptfoo (this ddrisk reads 2, 3)'
+    """
+    known = ", ".join(str(v) for v in supported)
+    return InputError(
+        label,
+        where,
+        f"unsupported {kind} version {found!r} of {tool} (this ddrisk reads {known})",
+        f"write the file with a {tool} release whose format ddrisk supports (the README lists "
+        "them), or upgrade ddrisk",
+    )
+
+
 def load_json(path: Path, text: str | bytes, *, label: str | None = None) -> Any:
-    """Parse JSON, turning a syntax error into a located :class:`InputError`."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            label or str(path),
-            f"line {exc.lineno}, column {exc.colno}",
-            f"not valid JSON: {exc.msg}",
-            "pass the file the tool wrote, unedited and complete",
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            label or str(path), f"byte {exc.start}", "not UTF-8 text", "pass the JSON file"
-        ) from None
+    """Parse JSON through :mod:`ddrisk.io.documents` (limits, duplicate keys, located errors)."""
+    name = label or str(path)
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                name, f"byte {exc.start}", "not UTF-8 text", "pass the JSON file"
+            ) from None
+    return parse_document(text, label=name, fmt="json").data
+
+
+def read_json_file(path: Path, *, what: str) -> Any:
+    """Read and parse a whole JSON result file within the document size limit."""
+    return load_json(path, read_text_file(path, what=what))
 
 
 def lookup(sources: list[dict[str, Any] | None], key: str | None) -> Any:
@@ -178,3 +198,70 @@ class OutcomeBuilder:
             source=metadata.get("format", self.source),
             metadata=metadata,
         )
+
+
+def merge_matrices(parts: list[tuple[str, OutcomeMatrix]], *, fmt: str) -> OutcomeMatrix:
+    """Join the matrices read from several files of one format into one.
+
+    Items are matched by ``item_id`` and layers by name. An item seen in two files must carry
+    the same family, behavior and label, and no (item, layer) cell may be judged twice: a
+    verdict counted twice would inflate every rate's precision. Cells no file filled stay
+    "not evaluated".
+    """
+    if len(parts) == 1:
+        return parts[0][1]
+    builder = OutcomeBuilder(" + ".join(label for label, _ in parts))
+    origin: dict[str, str] = {}
+    for label, matrix in parts:
+        records = matrix.items.to_dict("records")
+        for row, record in enumerate(records):
+            item_id = str(record["item_id"])
+            if item_id in origin:
+                first = builder._items[item_id]
+                for key in ("family", "behavior_id", "harmful"):
+                    if first[key] != record[key]:
+                        raise InputError(
+                            label,
+                            f"item {item_id}: {key}",
+                            f"{record[key]!r} here but {first[key]!r} in {origin[item_id]}",
+                            "pass files that agree on the items they share",
+                        )
+            origin.setdefault(item_id, label)
+            text = record.get("text")
+            builder.add_item(
+                item_id,
+                family=str(record["family"]),
+                behavior_id=str(record["behavior_id"]),
+                harmful=bool(record["harmful"]),
+                text=text if isinstance(text, str) else None,
+            )
+            for column, layer in enumerate(matrix.layers):
+                value = matrix.blocked[row, column]
+                error = matrix.errors[row, column]
+                if error == NOT_EVALUATED:
+                    continue
+                if builder.has(item_id, layer):
+                    raise InputError(
+                        label,
+                        f"item {item_id}, layer {layer}",
+                        f"already judged in {origin[item_id]}",
+                        "pass each result file once, and files that judge different items or "
+                        "different layers",
+                    )
+                score = matrix.score[row, column]
+                builder.set(
+                    item_id,
+                    layer,
+                    blocked=None if math.isnan(value) else bool(value),
+                    score=None if math.isnan(score) else float(score),
+                    error=None if error is None else str(error),
+                )
+    metadata: dict[str, Any] = {
+        "format": fmt,
+        "files": [label for label, _ in parts],
+        "run_id": "+".join(str(m.metadata.get("run_id") or label) for label, m in parts),
+        "parts": [m.metadata for _, m in parts],
+    }
+    return builder.build(
+        metadata=metadata, where_empty="no verdicts", fix_empty="pass result files"
+    )

@@ -31,15 +31,33 @@ Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
 
 from __future__ import annotations
 
+import io
 import math
 import zipfile
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from ddrisk.errors import InputError
-from ddrisk.io._outcome_records import OutcomeBuilder, check_file, load_json, lookup, parse_label
+from ddrisk.io._archive import BoundedZip
+from ddrisk.io._outcome_records import (
+    OutcomeBuilder,
+    check_file,
+    load_json,
+    lookup,
+    parse_label,
+    unsupported_version,
+)
+from ddrisk.io.documents import read_text_file
 from ddrisk.stress.matrix import OutcomeMatrix
+
+SUPPORTED_INSPECT_VERSIONS = (2,)
+"""inspect_ai log format versions read (the ``version`` field of the log or its header);
+written by inspect_ai 0.3.x, checked on logs of inspect_ai 0.3.285."""
+MAX_LOG_BYTES = 256 * 1024 * 1024
+"""Largest ``.json`` log read (256 MiB); ``.eval`` members have their own limits."""
+SKIPPED = "skipped: the scorer gave no score for this sample"
 
 _FIX_FORMAT = "pass an inspect_ai log (.json, or .eval written with samples)"
 _LETTERS = {"C": 1.0, "I": 0.0, "P": 0.5, "N": 0.0}
@@ -85,40 +103,61 @@ def _input_text(value: Any) -> str | None:
     return None
 
 
-def _samples(path: Path) -> tuple[Iterator[tuple[str, str, Any]], dict[str, Any]]:
-    """Yield ``(label for errors, key path prefix, sample)`` and return the eval header."""
-    label = str(path)
-    if zipfile.is_zipfile(path):
-        archive = zipfile.ZipFile(path)
-        names = archive.namelist()
-        header: dict[str, Any] = {}
-        for name in ("header.json", "_journal/start.json"):
-            if name in names:
-                data = load_json(path, archive.read(name), label=f"{label}!{name}")
-                if isinstance(data, dict):
-                    header = data
-                    break
-        members = sorted(n for n in names if n.startswith("samples/") and n.endswith(".json"))
-        if not members:
-            raise InputError(
-                label,
-                "samples/",
-                "the .eval archive holds no sample files",
-                "rerun inspect without --no-log-samples",
-            )
+def _check_version(header: dict[str, Any], label: str, where: str) -> None:
+    version = header.get("version")
+    if version not in SUPPORTED_INSPECT_VERSIONS:
+        raise unsupported_version(
+            label, where, version, SUPPORTED_INSPECT_VERSIONS, "inspect_ai log"
+        )
 
-        def from_zip() -> Iterator[tuple[str, str, Any]]:
-            with archive:
-                for name in members:
-                    member = f"{label}!{name}"
-                    yield member, "sample", load_json(path, archive.read(name), label=member)
 
-        return from_zip(), header
-    data = load_json(path, path.read_bytes())
+def _eval_samples(
+    handle: BinaryIO, label: str
+) -> tuple[Iterator[tuple[str, str, Any]], dict[str, Any]]:
+    """Samples and header of a ``.eval`` archive (zip; members stored, deflated or zstd)."""
+    archive = BoundedZip(handle, label=label)
+    names = archive.names()
+    header: dict[str, Any] = {}
+    for name in ("header.json", "_journal/start.json"):
+        if name in names:
+            data = load_json(Path(label), archive.read(name), label=f"{label}!{name}")
+            if not isinstance(data, dict):
+                raise InputError(
+                    f"{label}!{name}", "top level", "expected a JSON object", _FIX_FORMAT
+                )
+            header = data
+            _check_version(header, f"{label}!{name}", "version")
+            break
+    else:
+        raise InputError(
+            label,
+            "header.json",
+            "the .eval archive has neither header.json nor _journal/start.json",
+            _FIX_FORMAT,
+        )
+    members = sorted(n for n in names if n.startswith("samples/") and n.endswith(".json"))
+    if not members:
+        raise InputError(
+            label,
+            "samples/",
+            "the .eval archive holds no sample files",
+            "rerun inspect without --no-log-samples",
+        )
+
+    def from_zip() -> Iterator[tuple[str, str, Any]]:
+        for name in members:
+            member = f"{label}!{name}"
+            yield member, "sample", load_json(Path(label), archive.read(name), label=member)
+
+    return from_zip(), header
+
+
+def _json_samples(data: Any, label: str) -> tuple[Iterator[tuple[str, str, Any]], dict[str, Any]]:
     if not isinstance(data, dict):
         raise InputError(
             label, "top level", "expected a JSON object (an inspect EvalLog)", _FIX_FORMAT
         )
+    _check_version(data, label, "version")
     samples = data.get("samples")
     if not isinstance(samples, list) or not samples:
         raise InputError(
@@ -162,15 +201,88 @@ def read_inspect(
     family_key, behavior_key, harmful_key, default_harmful
         Where the labels are in ``samples[].metadata``, and the label of unlabelled samples.
     """
-    if score_means not in ("correct", "blocked"):
-        raise InputError(
-            "<options>", "score_means", f"unknown choice {score_means!r}", "use correct or blocked"
-        )
+    options = _Options(
+        threshold,
+        score_means,
+        frozenset(invert),
+        family_key,
+        behavior_key,
+        harmful_key,
+        default_harmful,
+    )
     path = check_file(path)
-    samples, header = _samples(path)
-    eval_spec = header.get("eval") if isinstance(header.get("eval"), dict) else {}
-    builder = OutcomeBuilder(str(path))
-    inverted = set(invert)
+    label = str(path)
+    if zipfile.is_zipfile(path):
+        try:
+            with path.open("rb") as handle:
+                samples, header = _eval_samples(handle, label)
+                return _build(samples, header, label, options)
+        except OSError as exc:
+            raise InputError(label, None, f"cannot be read ({exc})", "check the path") from None
+    data = load_json(path, read_text_file(path, what="inspect log", max_bytes=MAX_LOG_BYTES))
+    return _build(*_json_samples(data, label), label, options)
+
+
+def parse_inspect(
+    content: str | bytes,
+    *,
+    label: str = "<inspect log>",
+    threshold: float = 0.5,
+    score_means: Literal["correct", "blocked"] = "correct",
+    invert: Collection[str] = (),
+    family_key: str = "family",
+    behavior_key: str = "behavior_id",
+    harmful_key: str = "harmful",
+    default_harmful: bool = True,
+) -> OutcomeMatrix:
+    """:func:`read_inspect` for a log already in memory: ``.eval`` bytes or JSON text."""
+    options = _Options(
+        threshold,
+        score_means,
+        frozenset(invert),
+        family_key,
+        behavior_key,
+        harmful_key,
+        default_harmful,
+    )
+    if isinstance(content, bytes) and content[:4] == b"PK\x03\x04":
+        return _build(*_eval_samples(io.BytesIO(content), label), label, options)
+    data = load_json(Path(label), content, label=label)
+    return _build(*_json_samples(data, label), label, options)
+
+
+@dataclass(frozen=True)
+class _Options:
+    threshold: float
+    score_means: str
+    invert: frozenset[str]
+    family_key: str
+    behavior_key: str
+    harmful_key: str
+    default_harmful: bool
+
+
+def _error_text(error: Any) -> str:
+    message = error.get("message") if isinstance(error, dict) else error
+    return f"sample error: {str(message)[:200]}"
+
+
+def _build(
+    samples: Iterator[tuple[str, str, Any]],
+    header: dict[str, Any],
+    source: str,
+    options: _Options,
+) -> OutcomeMatrix:
+    if options.score_means not in ("correct", "blocked"):
+        raise InputError(
+            "<options>",
+            "score_means",
+            f"unknown choice {options.score_means!r}",
+            "use correct or blocked",
+        )
+    spec = header.get("eval")
+    eval_spec: dict[str, Any] = spec if isinstance(spec, dict) else {}
+    builder = OutcomeBuilder(source)
     epochs_seen: set[Any] = set()
     rows: list[tuple[str, str, dict[str, Any]]] = []
     for label, where, sample in samples:
@@ -181,22 +293,23 @@ def read_inspect(
         epochs_seen.add(sample.get("epoch", 1))
         rows.append((label, where, sample))
     several_epochs = len(epochs_seen) > 1
+    unscored: list[str] = []
     for label, where, sample in rows:
         sample_id = str(sample["id"])
         epoch = sample.get("epoch", 1)
         item_id = f"{sample_id}#e{epoch}" if several_epochs else sample_id
         metadata = sample.get("metadata") if isinstance(sample.get("metadata"), dict) else {}
-        raw_label = lookup([metadata], harmful_key)
-        harmful = default_harmful if raw_label is None else parse_label(raw_label)
+        raw_label = lookup([metadata], options.harmful_key)
+        harmful = options.default_harmful if raw_label is None else parse_label(raw_label)
         if harmful is None:
             raise InputError(
                 label,
-                f"{where}.metadata.{harmful_key}",
+                f"{where}.metadata.{options.harmful_key}",
                 f"unrecognised harmful/benign label {raw_label!r}",
                 "use true/false, harmful/benign or 1/0",
             )
-        family = lookup([metadata], family_key)
-        behavior = lookup([metadata], behavior_key)
+        family = lookup([metadata], options.family_key)
+        behavior = lookup([metadata], options.behavior_key)
         builder.add_item(
             item_id,
             family=str(family) if family is not None else "unspecified",
@@ -205,7 +318,6 @@ def read_inspect(
             text=_input_text(sample.get("input")),
         )
         scores = sample.get("scores")
-        error = sample.get("error")
         if scores is None:
             scores = {}
         if not isinstance(scores, dict):
@@ -213,52 +325,68 @@ def read_inspect(
                 label, f"{where}.scores", "expected an object keyed by scorer", _FIX_FORMAT
             )
         for scorer, score in scores.items():
-            if not isinstance(score, dict) or "value" not in score:
-                raise InputError(
-                    label,
-                    f"{where}.scores.{scorer}",
-                    "expected a Score object with 'value'",
-                    _FIX_FORMAT,
-                )
-            value = score["value"]
-            parts = value.items() if isinstance(value, dict) else [(None, value)]
-            for key, part in parts:
-                layer = scorer if key is None else f"{scorer}/{key}"
-                if error:
-                    message = error.get("message") if isinstance(error, dict) else error
-                    builder.set(
-                        item_id, layer, blocked=None, error=f"sample error: {str(message)[:200]}"
-                    )
-                    continue
-                number = score_value_to_float(part)
-                if number is None:
-                    builder.set(
-                        item_id, layer, blocked=None, error=f"unreadable score value {part!r}"
-                    )
-                    continue
-                passed = number >= threshold
-                if layer in inverted or scorer in inverted:
-                    passed = not passed
-                # "correct": a failing score is a layer failure, i.e. a miss on a harmful
-                # item and a false block on a benign one.
-                blocked = passed if (score_means == "blocked" or harmful) else not passed
-                builder.set(item_id, layer, blocked=blocked, score=number)
+            _score_cells(builder, item_id, harmful, scorer, score, label, where, options)
+        error = sample.get("error")
         if error:
-            message = error.get("message") if isinstance(error, dict) else error
-            builder.error_everywhere(item_id, f"sample error: {str(message)[:200]}")
+            # the scores inspect did record on this sample are verdicts (inspect counts them
+            # too); every other layer gets the sample's error
+            builder.error_everywhere(item_id, _error_text(error))
+        else:
+            unscored.append(item_id)
+    for item_id in unscored:
+        builder.error_everywhere(item_id, SKIPPED)
+    raw_packages = eval_spec.get("packages")
+    packages: dict[str, Any] = raw_packages if isinstance(raw_packages, dict) else {}
     matrix_meta = {
         "format": "inspect",
-        "file": str(path),
+        "file": source,
         "run_id": f"inspect-{eval_spec['run_id']}" if eval_spec.get("run_id") else None,
         "task": eval_spec.get("task"),
         "model": eval_spec.get("model"),
         "status": header.get("status"),
-        "threshold": threshold,
-        "score_means": score_means,
-        "invert": sorted(inverted),
+        "log_version": header.get("version"),
+        "inspect_ai_version": packages.get("inspect_ai"),
+        "threshold": options.threshold,
+        "score_means": options.score_means,
+        "invert": sorted(options.invert),
     }
     return builder.build(
         metadata=matrix_meta,
         where_empty="no scores found in the samples",
         fix_empty="score the samples (inspect score LOG) before importing",
     )
+
+
+def _score_cells(
+    builder: OutcomeBuilder,
+    item_id: str,
+    harmful: bool,
+    scorer: str,
+    score: Any,
+    label: str,
+    where: str,
+    options: _Options,
+) -> None:
+    """One cell per scorer (or per key of a dict-valued scorer)."""
+    if not isinstance(score, dict) or "value" not in score:
+        raise InputError(
+            label,
+            f"{where}.scores.{scorer}",
+            "expected a Score object with 'value'",
+            _FIX_FORMAT,
+        )
+    value = score["value"]
+    parts = value.items() if isinstance(value, dict) else [(None, value)]
+    for key, part in parts:
+        layer = scorer if key is None else f"{scorer}/{key}"
+        number = score_value_to_float(part)
+        if number is None:
+            builder.set(item_id, layer, blocked=None, error=f"unreadable score value {part!r}")
+            continue
+        passed = number >= options.threshold
+        if layer in options.invert or scorer in options.invert:
+            passed = not passed
+        # "correct": a failing score is a layer failure, i.e. a miss on a harmful
+        # item and a false block on a benign one.
+        blocked = passed if (options.score_means == "blocked" or harmful) else not passed
+        builder.set(item_id, layer, blocked=blocked, score=number)

@@ -31,8 +31,10 @@ Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
     ``not-is-refusal``). Assertions of type ``guardrails`` are skipped because the
     ``guardrails`` layer already carries their verdict without promptfoo's mode-dependent
     inversion.
-* A result with ``error`` set (or ``failureReason`` 2) makes every layer of that provider
-  an error for the item. Cells a layer never judged are empty (not evaluated).
+* A result with ``failureReason`` 2 (a provider or run error) makes every layer of that
+  provider an error for the item. promptfoo also sets ``error`` on results whose
+  assertions failed (``failureReason`` 1); those are verdicts (failed assertions), never
+  errors. Cells a layer never judged are empty (not evaluated).
 * Labels: ``family``, ``behavior_id`` and ``harmful`` are read from ``testCase.metadata``,
   then the result's ``metadata``, then ``vars`` (keys configurable). Without a family key
   the red-team ``strategyId``, then ``pluginId``, is used; without a behavior key each
@@ -45,10 +47,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ddrisk.errors import InputError
-from ddrisk.io._outcome_records import OutcomeBuilder, check_file, load_json, lookup, parse_label
+from ddrisk.io._outcome_records import (
+    OutcomeBuilder,
+    check_file,
+    load_json,
+    lookup,
+    parse_label,
+    unsupported_version,
+)
+from ddrisk.io.documents import read_text_file
 from ddrisk.stress.matrix import OutcomeMatrix
 
+SUPPORTED_PROMPTFOO_VERSIONS = (2, 3)
+"""promptfoo output versions read (``results.version``); version 3 is written by promptfoo
+0.5x-0.12x and checked on the output of promptfoo 0.121.20."""
+MAX_RESULT_BYTES = 256 * 1024 * 1024
+"""Largest promptfoo output file read (256 MiB)."""
+_FAILURE_REASONS = {0: "none", 1: "assertion", 2: "error"}
 _FIX_FORMAT = "pass the file written by `promptfoo eval -o results.json` (output version 2 or 3)"
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _provider_name(result: dict[str, Any]) -> str:
@@ -66,15 +86,43 @@ def _results_list(data: Any, label: str) -> tuple[list[Any], str, Any]:
     block = data.get("results")
     if isinstance(block, dict):
         version = block.get("version")
-        if version not in (2, 3):
-            raise InputError(
-                label, "results.version", f"unsupported output version {version!r}", _FIX_FORMAT
+        if version not in SUPPORTED_PROMPTFOO_VERSIONS:
+            raise unsupported_version(
+                label,
+                "results.version",
+                version,
+                SUPPORTED_PROMPTFOO_VERSIONS,
+                tool="promptfoo",
+                kind="output",
             )
         rows = block.get("results")
         if not isinstance(rows, list):
             raise InputError(label, "results.results", "expected a list of results", _FIX_FORMAT)
         return rows, "results.results", version
     raise InputError(label, "results", "missing the 'results' object", _FIX_FORMAT)
+
+
+def _is_error(result: dict[str, Any], label: str, where: str) -> bool:
+    """Whether a result is a provider/run error rather than a graded answer.
+
+    promptfoo writes ``error`` on *every* failed result, assertion failures included
+    (``failureReason`` 1: the text says which assertion failed). Only ``failureReason`` 2 is
+    an error. Version-2 files without ``failureReason`` count an ``error`` as one only when
+    nothing was graded.
+    """
+    reason = result.get("failureReason")
+    if reason is None:
+        grading = result.get("gradingResult")
+        graded = isinstance(grading, dict) and bool(grading.get("componentResults"))
+        return bool(result.get("error")) and not graded
+    if isinstance(reason, bool) or reason not in _FAILURE_REASONS:
+        raise InputError(
+            label,
+            f"{where}.failureReason",
+            f"unknown failure reason {reason!r} (this ddrisk knows 0 none, 1 assertion, 2 error)",
+            "write the file with a promptfoo release whose format ddrisk supports, or upgrade ddrisk",
+        )
+    return bool(reason == 2)
 
 
 def read_promptfoo(
@@ -100,6 +148,30 @@ def read_promptfoo(
     default_harmful
         The label of items that carry none.
     """
+    path = check_file(path)
+    text = read_text_file(path, what="promptfoo output", max_bytes=MAX_RESULT_BYTES)
+    return parse_promptfoo(
+        text,
+        label=str(path),
+        layer_source=layer_source,
+        family_key=family_key,
+        behavior_key=behavior_key,
+        harmful_key=harmful_key,
+        default_harmful=default_harmful,
+    )
+
+
+def parse_promptfoo(
+    content: str | bytes,
+    *,
+    label: str = "<promptfoo output>",
+    layer_source: Literal["all", "guardrails", "assertions"] = "all",
+    family_key: str = "family",
+    behavior_key: str = "behavior_id",
+    harmful_key: str = "harmful",
+    default_harmful: bool = True,
+) -> OutcomeMatrix:
+    """:func:`read_promptfoo` for output already in memory (``label`` names it in errors)."""
     if layer_source not in ("all", "guardrails", "assertions"):
         raise InputError(
             "<options>",
@@ -107,9 +179,7 @@ def read_promptfoo(
             f"unknown choice {layer_source!r}",
             "use all, guardrails or assertions",
         )
-    path = check_file(path)
-    label = str(path)
-    data = load_json(path, path.read_bytes())
+    data = load_json(Path(label), content, label=label)
     rows, base, version = _results_list(data, label)
     providers = {_provider_name(r) for r in rows if isinstance(r, dict)}
     prompts = {r.get("promptIdx") for r in rows if isinstance(r, dict)}
@@ -124,7 +194,7 @@ def read_promptfoo(
         if not isinstance(test_idx, int):
             raise InputError(label, f"{where}.testIdx", "missing or not an integer", _FIX_FORMAT)
         item_id = f"test{test_idx}" + (f"-prompt{prompt_idx}" if len(prompts) > 1 else "")
-        test_case = result.get("testCase") if isinstance(result.get("testCase"), dict) else {}
+        test_case = _mapping(result.get("testCase"))
         sources = [
             test_case.get("metadata"),
             result.get("metadata"),
@@ -157,11 +227,11 @@ def read_promptfoo(
         )
         prefix = f"{_provider_name(result)}/" if prefix_provider else ""
         error = result.get("error")
-        errored = bool(error) or result.get("failureReason") == 2
+        errored = _is_error(result, label, where)
         if errored:
             message = f"promptfoo error: {str(error or 'failureReason 2')[:200]}"
             builder.error_everywhere(item_id, message, layer_prefix=prefix)
-        response = result.get("response") if isinstance(result.get("response"), dict) else {}
+        response = _mapping(result.get("response"))
         if layer_source in ("all", "guardrails"):
             guard = response.get("guardrails")
             layer = f"{prefix}guardrails"
@@ -199,11 +269,7 @@ def read_promptfoo(
                 c_where = f"{where}.gradingResult.componentResults[{c_index}]"
                 if not isinstance(component, dict):
                     raise InputError(label, c_where, "expected an object", _FIX_FORMAT)
-                assertion = (
-                    component.get("assertion")
-                    if isinstance(component.get("assertion"), dict)
-                    else {}
-                )
+                assertion = _mapping(component.get("assertion"))
                 kind = assertion.get("type")
                 if kind == "guardrails":
                     continue
