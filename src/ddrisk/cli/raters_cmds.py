@@ -327,10 +327,10 @@ def compare(
     as_json: bool,
 ) -> None:
     """Which conclusions hold for every rater, every rule and with each rater left out."""
+    from ddrisk.io.parameters import build_parameters
     from ddrisk.raters.spread import disagreement_uncertainty
     from ddrisk.raters.survival import surviving_conclusions
     from ddrisk.report.raters_terminal import print_spread, print_survival
-    from ddrisk.risk.parameters import build_parameters
 
     panel = _panel(files, catalog_source)
     layers = (

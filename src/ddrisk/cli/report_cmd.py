@@ -47,6 +47,14 @@ from ddrisk.errors import InputError
 )
 @runs_dir_option
 @click.option(
+    "--raters",
+    "rater_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A rater file for this catalog (repeat, 2 or more): adds agreement, pooling and "
+    "surviving conclusions.",
+)
+@click.option(
     "--params",
     "params_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -83,6 +91,7 @@ def report(
     output: Path | None,
     stress_run: str | None,
     runs_dir: Path,
+    rater_files: tuple[Path, ...],
     params_file: Path | None,
     engine: str,
     n_draws: int,
@@ -113,6 +122,11 @@ def report(
         from ddrisk.io.parameters import build_parameters
 
         params = build_parameters(params_file=params_file)  # read before any long computation
+    panel = None
+    if rater_files:
+        from ddrisk.io.raterfile import load_rater_panel
+
+        panel = load_rater_panel(list(rater_files), catalog=catalog)  # checked before computing
     analysis = analyze(
         catalog,
         policy=policy,
@@ -134,7 +148,14 @@ def report(
         risk = risk_input_for_stack(
             catalog, layers, params=params, engine=engine, seed=seed, n_draws=n_draws
         )
-    built = build_report(catalog=catalog, analysis=analysis, risk=risk, stress=stress)
+    raters = None
+    if panel is not None:
+        from ddrisk.report.raters_sections import raters_input
+
+        raters = raters_input(panel, stack=layers, params=params, seed=seed, n_draws=n_draws)
+    built = build_report(
+        catalog=catalog, analysis=analysis, risk=risk, stress=stress, raters=raters
+    )
     target = output or Path(DEFAULT_FILENAMES[fmt])
     if target.parent and not target.parent.exists():
         target.parent.mkdir(parents=True, exist_ok=True)

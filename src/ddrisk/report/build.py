@@ -155,7 +155,7 @@ def _provenance_section(catalog: Catalog, provenance: dict[str, Any]) -> Section
     if provenance["catalog"].get("license"):
         pairs.append(("licence", provenance["catalog"]["license"]))
     pairs += [(f"setting: {key}", _setting_text(value)) for key, value in settings.items()]
-    for key in ("risk", "stress"):
+    for key in ("risk", "stress", "raters"):
         if key in provenance:
             for name, value in provenance[key].items():
                 pairs.append((f"{key}: {name}", _setting_text(value)))
@@ -187,6 +187,7 @@ class Report:
     provenance: dict[str, Any]
     risk: Any = None
     stress: Any = None
+    raters: Any = None
     _svg_cache: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -240,6 +241,7 @@ class Report:
                 "analysis": self.analysis.to_dict(),
                 "risk": _to_dict(self.risk),
                 "stress": _to_dict(self.stress),
+                "raters": _to_dict(self.raters),
                 "figures": [
                     {"name": b.name, "caption": b.caption, "provenance": b.provenance}
                     for b in self.figure_blocks()
@@ -362,6 +364,7 @@ def build_report(
     analysis: AnalysisResult,
     risk: Any = None,
     stress: Any = None,
+    raters: Any = None,
     created: datetime | str | None = None,
 ) -> Report:
     """Assemble a report from results the caller has already computed.
@@ -376,6 +379,9 @@ def build_report(
         Optional :class:`~ddrisk.report.risk_sections.RiskReportInput` for a stack.
     stress
         Optional :class:`~ddrisk.stress.statistics.StressAnalysis` of a stress run.
+    raters
+        Optional :class:`~ddrisk.report.raters_sections.RatersReportInput` (several raters'
+        files for this catalog).
     created
         Timestamp to print; default ``SOURCE_DATE_EPOCH`` if set, else now (UTC).
 
@@ -414,6 +420,16 @@ def build_report(
         later += stress_sections(stress)
         headlines.append(stress_headline(stress))
         extra["stress"] = stress_provenance(stress)
+    if raters is not None:
+        from ddrisk.report.raters_sections import (
+            raters_headline,
+            raters_provenance,
+            raters_sections,
+        )
+
+        later += raters_sections(raters)
+        headlines.append(raters_headline(raters))
+        extra["raters"] = raters_provenance(raters)
     sections = analysis_sections(catalog, analysis, extra_findings=headlines) + later
     provenance = report_provenance(catalog, analysis, timestamp, extra)
     sections.append(_provenance_section(catalog, provenance))
@@ -424,4 +440,5 @@ def build_report(
         provenance=provenance,
         risk=risk,
         stress=stress,
+        raters=raters,
     )
