@@ -94,15 +94,15 @@ def test_finding_5_arithmetic(result):
 
 def test_finding_6_swiss_cheese_panels(result):
     numbers = next(f for f in result.findings if f.key == "swiss_cheese").numbers
-    for policy in ("pessimistic", "optimistic"):
-        counts = numbers[policy]
-        assert counts["stacks"] == 127
-        assert (
-            counts["A_several_straight_through"]
-            + counts["B_one_straight_through"]
-            + counts["C_none"]
-            == 127
+    panels = {
+        policy: (
+            numbers[policy]["A_several_straight_through"],
+            numbers[policy]["B_one_straight_through"],
+            numbers[policy]["C_none"],
         )
+        for policy in ("pessimistic", "optimistic")
+    }
+    assert panels == {"pessimistic": (33, 48, 46), "optimistic": (24, 41, 62)}
     # Panel A: the pipeline group lets 5 modes straight through; B: DEBATE+RE lets one.
     assert len(stack_coverage(result_catalog(), ["RLHF", "RLAIF", "W2S"]).definite) == 5
 
@@ -111,7 +111,7 @@ def result_catalog():
     return ddrisk.load_catalog()
 
 
-def test_all_findings_hold_on_builtin(result):
+def test_which_findings_hold_on_builtin(result):
     assert [f.key for f in result.findings] == [
         "correlated_group",
         "high_tax_group",
@@ -122,10 +122,13 @@ def test_all_findings_hold_on_builtin(result):
         "fragility",
     ]
     by_key = {f.key: f for f in result.findings}
-    assert all(f.holds for k, f in by_key.items() if k != "high_tax_group")
+    partial = {"high_tax_group", "paper_arithmetic"}
+    assert all(f.holds for k, f in by_key.items() if k not in partial)
     # "Fewest failure modes" holds on definite cells; counting Scientist AI's two '?' as prone,
     # it has 3, more than RE's 2, and the summary says so rather than hiding it.
     assert by_key["high_tax_group"].holds_by_policy == {"pessimistic": False, "optimistic": True}
+    # Pairs share modes beyond chance only on definite cells (tests/analysis/test_findings.py).
+    assert by_key["paper_arithmetic"].holds_by_policy == {"pessimistic": False, "optimistic": True}
     text = " ".join(f.statement for f in result.findings)
     for fragment in (
         "RLHF, RLAIF and W2S",

@@ -12,7 +12,12 @@ from ddrisk.analysis.coverage import (
     best_stacks_from_profile,
     coverage_from_profile,
 )
-from ddrisk.analysis.groups import DEFAULT_THRESHOLD, GroupsResult, groups_from_profile
+from ddrisk.analysis.groups import (
+    DEFAULT_THRESHOLD,
+    GroupsResult,
+    check_threshold,
+    groups_from_profile,
+)
 from ddrisk.analysis.overlap import OverlapResult, overlap_from_profile
 from ddrisk.analysis.priorities import STACK_SIZES, PrioritiesResult, priorities_from_profile
 from ddrisk.analysis.profile import Profile, UnclearPolicy
@@ -70,6 +75,7 @@ def analyze(
     >>> result.coverage.straight_through["optimistic"]
     ['AL-GEN']
     """
+    check_threshold(group_threshold)
     policy = UnclearPolicy(policy)
     profile = Profile.from_catalog(catalog)
     coverage = coverage_from_profile(profile, stack, policy) if stack else None

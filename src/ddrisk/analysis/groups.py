@@ -16,11 +16,18 @@ The method, in three steps, mirrors how the paper reads its Table 1:
    group's shared set stays within that limit.
 
 Anything left over is reported as ``ungrouped``.
+
+**Ties.** When distances tie, which merge comes first can change the groups, so ties are broken
+by safety tax (cheaper first), then technique id, never by the order techniques happen to have
+in the catalog: the clustering runs on the techniques sorted that way, and the complementary
+pair is the one sharing the fewest modes, then with the lowest total tax, then with the first
+ids. The same catalog in any order gives the same groups. When another tie-break order would
+give other correlated groups, :attr:`GroupsResult.tie_alternatives` says which.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -32,6 +39,7 @@ from scipy.spatial.distance import squareform
 from ddrisk.analysis.overlap import jaccard
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
+from ddrisk.errors import InputError
 
 DEFAULT_THRESHOLD = 0.2
 DEFAULT_COMPLEMENTARY_MAX_SHARED = 1
@@ -67,6 +75,8 @@ class GroupsResult:
     groups: dict[str, tuple[TechniqueGroup, ...]]  # policy -> groups
     linkage: dict[str, list[list[float]]]  # policy -> scipy linkage matrix (for dendrograms)
     techniques: tuple[str, ...]
+    # policy -> correlated groups with ties broken the other way, or None when ties do not matter
+    tie_alternatives: dict[str, list[tuple[str, ...]] | None] = field(default_factory=dict)
 
     def partition(self, policy: str) -> frozenset[tuple[str, frozenset[str]]]:
         """A comparable form of the grouping (kind + member set), for sensitivity checks."""
@@ -84,6 +94,11 @@ class GroupsResult:
             "techniques": list(self.techniques),
             "by_policy": {p: [g.to_dict() for g in gs] for p, gs in self.groups.items()},
             "linkage": self.linkage,
+            "tie_break": "safety tax (cheaper first), then technique id",
+            "tie_alternatives": {
+                p: None if alt is None else [list(g) for g in alt]
+                for p, alt in self.tie_alternatives.items()
+            },
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -128,14 +143,72 @@ def _group(profile: Profile, masks: list[int], kind: str, members: list[int]) ->
     )
 
 
+def _canonical_order(profile: Profile) -> list[int]:
+    """Catalog positions sorted by safety tax (cheaper first), then technique id."""
+    return sorted(
+        range(len(profile.techniques)), key=lambda i: (profile.tax_rank[i], profile.techniques[i])
+    )
+
+
+def _clusters(
+    profile: Profile, masks: list[int], threshold: float, order: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Cluster labels (catalog positions) and the tree, computed in the canonical order."""
+    n = len(masks)
+    order = _canonical_order(profile) if order is None else order
+    sorted_tree = linkage(
+        squareform(_distance_matrix([masks[i] for i in order]), checks=False), method="average"
+    )
+    labels = np.empty(n, dtype=int)
+    labels[order] = fcluster(sorted_tree, t=threshold, criterion="distance")
+    return labels, sorted_tree, order
+
+
+def _correlated_sets(labels: np.ndarray) -> list[tuple[int, ...]]:
+    found = []
+    for label in dict.fromkeys(labels.tolist()):
+        members = tuple(i for i in range(len(labels)) if labels[i] == label)
+        if len(members) >= 2:
+            found.append(members)
+    return sorted(found)
+
+
+def tie_alternative(
+    profile: Profile, masks: list[int], threshold: float
+) -> list[tuple[str, ...]] | None:
+    """Correlated groups that another tie-break order would give, when they differ.
+
+    The clustering is repeated in three other orders (the canonical order reversed, and id order
+    both ways); ``None`` means none of them changes the correlated groups, so tied distances,
+    if any, do not matter.
+    """
+    if len(masks) < 2:
+        return None
+    chosen, _, _ = _clusters(profile, masks, threshold)
+    canonical = _canonical_order(profile)
+    by_id = sorted(range(len(masks)), key=lambda i: profile.techniques[i])
+    for order in (canonical[::-1], by_id, by_id[::-1]):
+        other, _, _ = _clusters(profile, masks, threshold, order)
+        if _correlated_sets(other) != _correlated_sets(chosen):
+            return [
+                tuple(profile.techniques[i] for i in group) for group in _correlated_sets(other)
+            ]
+    return None
+
+
 def _groups_for(
     profile: Profile, masks: list[int], threshold: float, max_shared: int
 ) -> tuple[list[TechniqueGroup], np.ndarray]:
     n = len(masks)
     if n == 1:
         return [_group(profile, masks, "ungrouped", [0])], np.zeros((0, 4))
-    tree = linkage(squareform(_distance_matrix(masks), checks=False), method="average")
-    labels = fcluster(tree, t=threshold, criterion="distance")
+    labels, sorted_tree, order = _clusters(profile, masks, threshold)
+    # The tree for dendrograms, with leaves numbered by catalog position.
+    tree = sorted_tree.copy()
+    back = np.asarray(order)
+    for column in (0, 1):
+        leaf = tree[:, column] < n
+        tree[leaf, column] = back[tree[leaf, column].astype(int)]
     groups: list[TechniqueGroup] = []
     alone: list[int] = []
     for label in dict.fromkeys(labels):  # clusters in order of first member
@@ -156,14 +229,14 @@ def _groups_for(
             key=lambda ab: (
                 (masks[ab[0]] & masks[ab[1]]).bit_count(),
                 profile.tax_rank[ab[0]] + profile.tax_rank[ab[1]],
-                ab,
+                sorted((profile.techniques[ab[0]], profile.techniques[ab[1]])),
             ),
         )
         a, b = pairs[0]
         shared = masks[a] & masks[b]
         if shared.bit_count() <= max_shared:
             complementary = [a, b]
-            for i in rest:
+            for i in sorted(rest, key=lambda i: profile.techniques[i]):
                 if i not in complementary and (shared & masks[i]).bit_count() <= max_shared:
                     complementary.append(i)
                     shared &= masks[i]
@@ -173,6 +246,17 @@ def _groups_for(
     return groups, tree
 
 
+def check_threshold(threshold: float) -> None:
+    """Reject a cut that is not a finite distance in [0, 1] (``nan`` would cut nothing)."""
+    if not isinstance(threshold, int | float) or not 0.0 <= float(threshold) <= 1.0:
+        raise InputError(
+            "group_threshold",
+            None,
+            f"{threshold!r} is not a Jaccard distance between 0 and 1",
+            "pass a finite number between 0 and 1, e.g. 0.2",
+        )
+
+
 def groups_from_profile(
     profile: Profile,
     policy: UnclearPolicy,
@@ -180,18 +264,21 @@ def groups_from_profile(
     threshold: float = DEFAULT_THRESHOLD,
     complementary_max_shared: int = DEFAULT_COMPLEMENTARY_MAX_SHARED,
 ) -> GroupsResult:
+    check_threshold(threshold)
     groups: dict[str, tuple[TechniqueGroup, ...]] = {}
     trees: dict[str, list[list[float]]] = {}
+    alternatives: dict[str, list[tuple[str, ...]] | None] = {}
     for resolved in policy.resolved():
-        found, tree = _groups_for(
-            profile, profile.prone_masks(resolved), threshold, complementary_max_shared
-        )
+        masks = profile.prone_masks(resolved)
+        found, tree = _groups_for(profile, masks, threshold, complementary_max_shared)
         groups[resolved.value] = tuple(found)
         trees[resolved.value] = tree.tolist()
+        alternatives[resolved.value] = tie_alternative(profile, masks, threshold)
     method = (
         f"average-linkage hierarchical clustering on Jaccard distance of prone sets, cut at {threshold}; "
         "unclustered high-tax techniques form the high-tax group; the remaining pair sharing the fewest "
-        f"modes (at most {complementary_max_shared}) forms the complementary group"
+        f"modes (at most {complementary_max_shared}) forms the complementary group; ties broken "
+        "by safety tax, then technique id, not catalog order"
     )
     return GroupsResult(
         policy=policy.value,
@@ -201,6 +288,7 @@ def groups_from_profile(
         groups=groups,
         linkage=trees,
         techniques=profile.techniques,
+        tie_alternatives=alternatives,
     )
 
 

@@ -110,6 +110,15 @@ def _correlated(profile: Profile, groups: GroupsResult, policies: list[str]) -> 
             )
             numbers.setdefault(policy, []).append({**g.to_dict(), "identical_profiles": identical})
         texts[policy] = "; ".join(group_texts) if group_texts else "no correlated group"
+        alternative = groups.tie_alternatives.get(policy)
+        if alternative is not None:
+            texts[policy] += (
+                " (tied distances decide this: ties are broken by safety tax, then technique id; "
+                "broken another way the correlated groups are "
+                + ("; ".join(_names(list(g)) for g in alternative) or "none")
+                + ")"
+            )
+            numbers.setdefault("tie_alternatives", {})[policy] = [list(g) for g in alternative]
     return _finding(
         "correlated_group",
         "Low-tax techniques that fail together",
@@ -232,34 +241,98 @@ def _priority(profile: Profile, priorities: PrioritiesResult, policies: list[str
     return _finding("top_priority", "The failure mode most techniques share", texts, holds, numbers)
 
 
-def _arithmetic() -> Finding:
+def _co_failure(masks: list[int], n_modes: int) -> tuple[int, float]:
+    """Failure modes shared by pairs of techniques: observed total, and what independence expects.
+
+    If each technique were prone to its modes independently of the others, a pair prone to
+    ``a`` and ``b`` of ``M`` modes would share ``a * b / M`` of them on average.
+    """
+    observed = 0
+    expected = 0.0
+    for a, b in combinations(masks, 2):
+        observed += (a & b).bit_count()
+        expected += a.bit_count() * b.bit_count() / n_modes
+    return observed, expected
+
+
+def _arithmetic(profile: Profile, policies: list[str]) -> Finding:
+    """The paper's arithmetic, and whether this catalog's techniques share modes beyond chance.
+
+    The arithmetic itself (1e-10 against 0.1) is true of any numbers; what a catalog can
+    confirm or refute is its premise: that the techniques fail together more often than
+    independent ones would. The finding holds when pairs of techniques share more failure modes
+    than independence predicts from how many modes each is prone to.
+    """
     from ddrisk.risk.dependence import comonotone_all_fail, independent_all_fail
 
     marginals = [PAPER_LAYER_FAILURE] * PAPER_LAYERS
-    numbers = {
+    independent = independent_all_fail(marginals)
+    correlated = comonotone_all_fail(marginals)
+    n_modes = len(profile.modes)
+    texts, holds = {}, {}
+    numbers: dict[str, Any] = {
         "n_layers": PAPER_LAYERS,
         "layer_failure": PAPER_LAYER_FAILURE,
-        "independent": independent_all_fail(marginals),
-        "perfectly_correlated": comonotone_all_fail(marginals),
+        "independent": independent,
+        "perfectly_correlated": correlated,
     }
-    return Finding(
+    for policy in policies:
+        masks = profile.prone_masks(UnclearPolicy(policy))
+        observed, expected = _co_failure(masks, n_modes)
+        holds[policy] = observed > expected
+        ratio = observed / expected if expected > 0 else None
+        numbers[policy] = {
+            "shared_observed": observed,
+            "shared_expected_if_independent": expected,
+            "ratio": ratio,
+            "pairs": len(masks) * (len(masks) - 1) // 2,
+        }
+        comparison = (
+            f"{ratio:.2f}x what independent techniques would share" if ratio else "no sharing"
+        )
+        texts[policy] = (
+            f"pairs of techniques share {observed} failure modes in all, against "
+            f"{expected:.1f} if each were prone to its modes independently ({comparison}); "
+            + (
+                "so stacking them multiplies safety less than independence promises"
+                if holds[policy]
+                else "so this catalog does not show the correlation the paper warns about"
+            )
+        )
+    tail = (
+        f"The paper's arithmetic: {PAPER_LAYERS} layers that each fail with probability "
+        f"{PAPER_LAYER_FAILURE} all fail with probability {independent:.0e} if independent and "
+        f"{correlated:g} if perfectly correlated (`ddrisk risk` places a given stack between "
+        "the two)."
+    )
+    return _finding(
         "paper_arithmetic",
-        "Why correlation matters",
-        True,
-        f"{PAPER_LAYERS} layers that each fail with probability {PAPER_LAYER_FAILURE} all fail with "
-        f"probability {numbers['independent']:.0e} if independent and "
-        f"{numbers['perfectly_correlated']:g} if perfectly correlated (`ddrisk risk` places a "
-        "given stack between the two).",
+        "Why correlation matters: techniques share failure modes beyond chance",
+        texts,
+        holds,
         numbers,
+        tail,
     )
 
 
 def _swiss_cheese(profile: Profile, policies: list[str]) -> Finding:
+    """Panels A-C of the paper's figure, counted over every stack.
+
+    The claim that can fail: which layers are stacked matters, not how many. It holds when some
+    stack of two or more layers still lets a mode straight through (panel A or B) while the
+    full stack blocks every mode (panel C is reachable); it fails when one mode defeats every
+    technique, or when no multi-layer stack lets anything through.
+    """
     n = len(profile.techniques)
-    title = "How many stacks let modes straight through"
+    title = "Which layers are stacked matters, not how many (panels A-C)"
     if n > 20:
-        return Finding("swiss_cheese", title, True, "Skipped: more than 20 techniques.")
-    texts, numbers = {}, {}
+        return Finding(
+            "swiss_cheese",
+            title,
+            False,
+            "Not computed: more than 20 techniques (2^n stacks); the claim is left unchecked.",
+        )
+    texts, numbers, holds = {}, {}, {}
     full = (1 << len(profile.modes)) - 1
     for policy in policies:
         masks = profile.prone_masks(UnclearPolicy(policy))
@@ -272,17 +345,35 @@ def _swiss_cheese(profile: Profile, policies: list[str]) -> Finding:
         several = sum(c >= 2 for c in counts)
         one = counts.count(1)
         none = counts.count(0)
+        leaky_deep = sum(
+            1 for subset in range(1, 1 << n) if subset.bit_count() >= 2 and straight_sets[subset]
+        )
+        full_stack = profile.mode_names(straight_sets[(1 << n) - 1])
+        holds[policy] = leaky_deep > 0 and not full_stack
         numbers[policy] = {
             "stacks": (1 << n) - 1,
             "A_several_straight_through": several,
             "B_one_straight_through": one,
             "C_none": none,
+            "multi_layer_stacks_with_straight_through": leaky_deep,
+            "full_stack_straight_through": list(full_stack),
         }
+        verdict = (
+            f"all {n} techniques together still let {', '.join(full_stack)} straight through, "
+            "so no stack reaches panel C"
+            if full_stack
+            else (
+                f"{leaky_deep} stacks of two or more layers still let a mode through while the "
+                f"full stack blocks every mode"
+                if leaky_deep
+                else "no stack of two or more layers lets a mode through"
+            )
+        )
         texts[policy] = (
             f"of {(1 << n) - 1} possible stacks, {several} let two or more modes straight "
-            f"through (panel A), {one} exactly one (panel B) and {none} none (panel C)"
+            f"through (panel A), {one} exactly one (panel B) and {none} none (panel C); {verdict}"
         )
-    return _finding("swiss_cheese", title, texts, dict.fromkeys(policies, True), numbers)
+    return _finding("swiss_cheese", title, texts, holds, numbers)
 
 
 _CONCLUSION_LABELS = {
@@ -293,15 +384,37 @@ _CONCLUSION_LABELS = {
 }
 
 
+FRAGILE_SHARE = 0.5
+"""A conclusion is called robust when fewer than this share of single-cell changes alter it."""
+
+
 def _fragility(robust: RobustnessResult, policies: list[str]) -> Finding:
-    texts = {}
+    """Whether each conclusion survives most single-judgment changes.
+
+    Holds when, for every conclusion, fewer than half of the possible single-cell changes
+    (:data:`FRAGILE_SHARE`) alter it; the conclusions that fail that test are named.
+    """
+    texts, holds = {}, {}
+    fragile_by_policy: dict[str, list[str]] = {}
+    total = robust.cells_checked
     for policy in policies:
-        counted = [
-            f"{label} {len(robust.changes(c, policy))}" for c, label in _CONCLUSION_LABELS.items()
-        ]
+        counted = []
+        fragile = []
+        for conclusion, label in _CONCLUSION_LABELS.items():
+            changed = len(robust.changes(conclusion, policy))
+            counted.append(f"{label} {changed}")
+            if total and changed / total >= FRAGILE_SHARE:
+                fragile.append(label)
+        holds[policy] = bool(total) and not fragile
+        fragile_by_policy[policy] = fragile
         texts[policy] = (
-            f"of {robust.cells_checked} possible single-cell changes, the number that alter "
+            f"of {total} possible single-cell changes, the number that alter "
             + ", ".join(counted)
+            + (
+                f"; {_names(fragile)} change under at least {FRAGILE_SHARE:.0%} of them"
+                if fragile
+                else f"; every conclusion survives more than {1 - FRAGILE_SHARE:.0%} of them"
+            )
         )
     reference = policies[0]
     shares = ", ".join(
@@ -314,10 +427,16 @@ def _fragility(robust: RobustnessResult, policies: list[str]) -> Finding:
     data = robust.to_dict()
     return _finding(
         "fragility",
-        "How much each conclusion rests on single judgments",
+        "Each conclusion survives most single-judgment changes",
         texts,
-        dict.fromkeys(policies, True),
-        {"change_counts": data["change_counts"], "holds_share": data["holds_share"]},
+        holds,
+        {
+            "change_counts": data["change_counts"],
+            "holds_share": data["holds_share"],
+            "cells_checked": total,
+            "fragile_share": FRAGILE_SHARE,
+            "fragile": fragile_by_policy,
+        },
         tail,
     )
 
@@ -338,7 +457,7 @@ def summarize(
         _high_tax(profile, groups, policies),
         _complementary(profile, groups, stacks, affordable, policies),
         _priority(profile, priorities, policies),
-        _arithmetic(),
+        _arithmetic(profile, policies),
         _swiss_cheese(profile, policies),
         _fragility(robust, policies),
     ]

@@ -20,6 +20,13 @@ catalog_option = click.option(
     help="Catalog file (.yaml/.json) or built-in name. Default: dung-mai-2025.",
 )
 
+def _finite_number(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
+    """Reject nan and infinities, which click's FloatRange lets through."""
+    if value is not None and value != value:  # nan compares unequal to itself
+        raise click.BadParameter(f"{value} is not a number", ctx=ctx, param=param)
+    return value
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 runs_dir_option = click.option(
@@ -59,6 +66,7 @@ def structural_options(function: Callable[..., Any]) -> Callable[..., Any]:
             type=click.FloatRange(0.0, 1.0),
             default=DEFAULT_THRESHOLD,
             show_default=True,
+            callback=_finite_number,
             help="Jaccard-distance cut for correlated groups.",
         ),
     ]
