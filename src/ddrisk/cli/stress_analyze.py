@@ -21,6 +21,7 @@ from ddrisk.cli._common import echo_json, json_option, parse_id_list, runs_dir_o
 from ddrisk.errors import InputError
 from ddrisk.report.escape import terminal_text as esc
 from ddrisk.report.rates import observed_text, rate_text
+from ddrisk.stress.defaults import DEFAULT_CONFIDENCE, DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 
 FORMATS = ("auto", "run", "garak", "promptfoo", "inspect")
 
@@ -108,11 +109,15 @@ def _num(value: Any, digits: int = 3) -> str:
 
 
 def _ci(row: dict[str, Any], name: str, digits: int = 2) -> str:
+    if row.get(name + "_estimable") is False:
+        return "not estimable"
     lo, hi = row.get(name + "_lo"), row.get(name + "_hi")
     return f"{_num(row.get(name), digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
 
 
 def _triple(value: dict[str, Any], digits: int = 3) -> str:
+    if value.get("estimable") is False:
+        return "not estimable"
     lo, hi = _num(value.get("lo"), digits), _num(value.get("hi"), digits)
     return f"{_num(value.get('estimate'), digits)} [{lo}, {hi}]"
 
@@ -152,7 +157,8 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
         )
 
     table = Table(
-        title="per layer (Wilson intervals; k = 0 shown as a one-sided bound)", show_edge=False
+        title="per layer (cluster-aware Wilson intervals; k = 0 shown as a one-sided bound)",
+        show_edge=False,
     )
     for column in ("layer", "miss on harmful", "false block on benign", "no verdict"):
         table.add_column(column, justify="left" if column == "layer" else "right")
@@ -336,19 +342,21 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
     metavar="A,B,...",
     help="Analyse only these layers (e.g. the detectors that judged the same items).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Cluster-bootstrap seed.")
+@click.option(
+    "--seed", type=int, default=DEFAULT_SEED, show_default=True, help="Cluster-bootstrap seed."
+)
 @click.option(
     "--bootstrap",
     "n_bootstrap",
     type=click.IntRange(min=0),
-    default=2000,
+    default=DEFAULT_N_BOOTSTRAP,
     show_default=True,
     help="Cluster-bootstrap replicates (0: no intervals for pairs and stack).",
 )
 @click.option(
     "--confidence",
     type=click.FloatRange(0.5, 0.999),
-    default=0.95,
+    default=DEFAULT_CONFIDENCE,
     show_default=True,
     help="Interval level.",
 )
@@ -457,7 +465,8 @@ def analyze(
     """
     from rich.console import Console
 
-    from ddrisk.stress.statistics import analyze_outcomes, counts_for_risk, empirical_catalog
+    from ddrisk.stress.experiment import analyze_run
+    from ddrisk.stress.statistics import counts_for_risk, empirical_catalog
 
     import_options = {
         "threshold": threshold,
@@ -478,7 +487,7 @@ def analyze(
     if layer_list is not None:
         chosen = parse_id_list(layer_list, option="--layers", known=list(matrix.layers))
         matrix = matrix.select_layers(chosen)
-    analysis = analyze_outcomes(matrix, seed=seed, n_bootstrap=n_bootstrap, confidence=confidence)
+    analysis = analyze_run(matrix, seed=seed, n_bootstrap=n_bootstrap, confidence=confidence)
     data = analysis.to_dict()
     written: list[str] = []
     if catalog_out is not None:

@@ -33,10 +33,9 @@ def stress_analysis_for_run(
     run: str | Path, *, runs_dir: str | Path = "ddrisk-runs", seed: int = 0
 ) -> StressAnalysis:
     """Load a stored stress run and compute its statistics (``ddrisk stress analyze`` defaults)."""
-    from ddrisk.stress.statistics import analyze_outcomes
-    from ddrisk.stress.store import load_outcomes
+    from ddrisk.stress.experiment import analyze_run
 
-    return analyze_outcomes(load_outcomes(run, runs_dir=Path(runs_dir)), seed=seed)
+    return analyze_run(run, runs_dir=Path(runs_dir), seed=seed)
 
 
 def _num(value: Any, digits: int = 3) -> str:

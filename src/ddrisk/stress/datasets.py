@@ -411,8 +411,11 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
     # Calibration split: drawn after every test item (so the test items do not depend
     # on it) from the general benign pool, minus every text already used.
     used = {_normalise(item.text) for item in items}
+    used_groups = {item.behavior_id for item in items}
+    fresh = general["text"].astype(str).map(lambda t: usable(t) and _normalise(t) not in used)
+    fresh &= ~general["group_id"].map(lambda g: f"nc-{str(g).removeprefix('grp_')}" in used_groups)
     pool = (
-        general[general["text"].astype(str).map(lambda t: usable(t) and _normalise(t) not in used)]
+        general[fresh]
         .drop_duplicates("text")
         .sort_values("group_id")
     )

@@ -26,6 +26,9 @@ class Item:
     harmful: bool = True
     role: Literal["user", "assistant"] = "user"
     source: str = ""
+    #: Items built on one shared template (a jailbreak wrapper, an adversarial suffix)
+    #: carry its id: like rephrasings of a behavior, they are not independent draws.
+    template_id: str = ""
 
     @property
     def text_sha256(self) -> str:

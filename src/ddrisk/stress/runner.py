@@ -293,12 +293,15 @@ def build_manifest(
     limit: int | None,
     options: RunOptions,
     argv: Sequence[str] | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything needed to reproduce a run (no secrets: layer configs exclude them by contract).
 
     Keys: ddrisk_version, created_at, python, platform, packages, node, seed, limit,
     dataset (name, description, seed, counts, families, files with SHA-256, content_sha256),
-    layers (name, kind, config, config_hash, status, reason), options, argv.
+    layers (name, kind, config, config_hash, status, reason), options, argv, calibration
+    (target false-block rate, split name/sha256/size, per-layer threshold; null when the
+    layers ran at their own thresholds).
     """
     packages: dict[str, str | None] = {}
     for name in MANIFEST_PACKAGES:
@@ -323,6 +326,7 @@ def build_manifest(
         "layers": [r.to_dict() for r in records],
         "options": options.to_dict(),
         "argv": list(argv) if argv is not None else None,
+        "calibration": calibration,
     }
 
 
@@ -490,11 +494,18 @@ def prepare_run(
     seed: int | None = None,
     limit: int | None = None,
     argv: Sequence[str] | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> Path:
     """Create a run (items, layer records, manifest) without computing anything; returns its folder."""
     records = describe_layers(layers)
     manifest = build_manifest(
-        dataset=dataset, records=records, seed=seed, limit=limit, options=options, argv=argv
+        dataset=dataset,
+        records=records,
+        seed=seed,
+        limit=limit,
+        options=options,
+        argv=argv,
+        calibration=calibration,
     )
     record = RunRecord.create(
         store.new_run_dir(),

@@ -36,14 +36,14 @@ from ddrisk.stress.matrix import OutcomeMatrix
 
 DEFAULT_RUNS_DIR = Path("ddrisk-runs")
 RUN_DB = "run.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: items.template_id
 
 _RUN_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS items (
     run_id TEXT NOT NULL, position INTEGER NOT NULL, item_id TEXT NOT NULL, text TEXT NOT NULL,
     family TEXT NOT NULL, behavior_id TEXT NOT NULL, harmful INTEGER NOT NULL, role TEXT NOT NULL,
-    source TEXT NOT NULL, text_sha256 TEXT NOT NULL,
+    source TEXT NOT NULL, text_sha256 TEXT NOT NULL, template_id TEXT NOT NULL DEFAULT '',
     UNIQUE (run_id, item_id), UNIQUE (run_id, position)
 );
 CREATE TABLE IF NOT EXISTS layers (
@@ -225,7 +225,7 @@ class RunRecord:
             }
             db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
             db.executemany(
-                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         run_id,
@@ -238,6 +238,7 @@ class RunRecord:
                         it.role,
                         it.source,
                         it.text_sha256,
+                        it.template_id,
                     )
                     for i, it in enumerate(items)
                 ],
@@ -283,11 +284,20 @@ class RunRecord:
     def layer_specs(self) -> list[dict[str, Any]]:
         return json.loads(self.meta("layer_specs") or "[]")
 
+    def _has_template_column(self) -> bool:
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
+        return "template_id" in columns
+
     def items(self) -> list[Item]:
+        template = "template_id" if self._has_template_column() else "''"  # schema 1 runs
         rows = self._db.execute(
-            "SELECT item_id, text, family, behavior_id, harmful, role, source FROM items ORDER BY position"
+            "SELECT item_id, text, family, behavior_id, harmful, role, source, "
+            f"{template} FROM items ORDER BY position"
         )
-        return [Item(i, t, f, b, bool(h), r, source=s) for i, t, f, b, h, r, s in rows]  # type: ignore[arg-type]
+        return [
+            Item(i, t, f, b, bool(h), r, source=s, template_id=tpl)
+            for i, t, f, b, h, r, s, tpl in rows
+        ]
 
     def layers(self) -> list[LayerRecord]:
         rows = self._db.execute(
@@ -371,6 +381,7 @@ class RunRecord:
                 "item_id": [i.item_id for i in items],
                 "family": [i.family for i in items],
                 "behavior_id": [i.behavior_id for i in items],
+                "template_id": [i.template_id for i in items],
                 "harmful": [i.harmful for i in items],
                 "role": [i.role for i in items],
                 "text_sha256": [i.text_sha256 for i in items],
@@ -428,6 +439,7 @@ class RunRecord:
                 "item_id": item.item_id,
                 "family": item.family,
                 "behavior_id": item.behavior_id,
+                "template_id": item.template_id,
                 "harmful": item.harmful,
                 "role": item.role,
                 "source": item.source,

@@ -33,10 +33,8 @@ Conventions
   :data:`DEFAULT_SEED`, level :data:`DEFAULT_CONFIDENCE`.
 """
 
+from ddrisk.stress.defaults import DEFAULT_CONFIDENCE, DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 from ddrisk.stress.statistics._core import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_N_BOOTSTRAP,
-    DEFAULT_SEED,
     MIN_EXPECTED_JOINT,
     clopper_pearson_upper,
     format_rate,

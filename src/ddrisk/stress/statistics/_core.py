@@ -20,11 +20,6 @@ from scipy import sparse, stats
 
 from ddrisk.stress.matrix import ITEM_COLUMNS, OutcomeMatrix
 
-#: One default for every caller (CLI, report, API): bootstrap replicates and seed.
-DEFAULT_N_BOOTSTRAP = 2000
-DEFAULT_SEED = 0
-DEFAULT_CONFIDENCE = 0.95
-
 MODEL_NAME = "ddrisk empirical stress statistics"
 BOOTSTRAP_METHOD = (
     "cluster bootstrap over clusters of items sharing a behavior_id or a template_id "

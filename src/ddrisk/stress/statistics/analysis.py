@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ddrisk.stress.defaults import DEFAULT_CONFIDENCE, DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 from ddrisk.stress.matrix import OutcomeMatrix
 from ddrisk.stress.statistics._core import (
     BOOTSTRAP_METHOD,
-    DEFAULT_CONFIDENCE,
-    DEFAULT_N_BOOTSTRAP,
-    DEFAULT_SEED,
     MIN_EXPECTED_JOINT,
     RATE_INTERVAL_METHOD,
     ZERO_BOUND_METHOD,

@@ -6,9 +6,9 @@ import math
 import re
 from typing import Any, Literal
 
+from ddrisk.stress.defaults import DEFAULT_CONFIDENCE
 from ddrisk.stress.matrix import OutcomeMatrix
 from ddrisk.stress.statistics._core import (
-    DEFAULT_CONFIDENCE,
     _clusters,
     _families,
     _run_id,

@@ -13,11 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ddrisk.stress.defaults import DEFAULT_CONFIDENCE, DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 from ddrisk.stress.matrix import OutcomeMatrix
 from ddrisk.stress.statistics._core import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_N_BOOTSTRAP,
-    DEFAULT_SEED,
     MIN_EXPECTED_JOINT,
     SumBlocks,
     _ClusterBootstrap,
