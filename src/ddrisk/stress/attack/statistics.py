@@ -97,22 +97,6 @@ def _upper_bound(n: int, confidence: float) -> float:
     return 1.0 - (1.0 - confidence) ** (1.0 / n) if n > 0 else math.nan
 
 
-def rate_text(k: int, n: int, lo: float | None, hi: float | None, confidence: float) -> str:
-    """``"12/40 = 0.300 [0.160, 0.450]"``; ``"0/40 (< 0.0722 at 95 %)"``; ``"0/0 (no behaviors)"``.
-
-    >>> rate_text(0, 40, None, None, 0.95)
-    '0/40 (< 0.0722 at 95 %)'
-    """
-    if n == 0:
-        return "0/0 (no behaviors)"
-    if k == 0:
-        return f"0/{n} (< {_upper_bound(n, confidence):.3g} at {confidence * 100:g} %)"
-    text = f"{k}/{n} = {k / n:.3f}"
-    if lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
-        text += f" [{lo:.3f}, {hi:.3f}]"
-    return text
-
-
 def _json(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return _json(value.tolist())
@@ -325,10 +309,8 @@ def analyze_attack(
         layer_rows.append({
             "layer": layer,
             "static_k": sk, "static_n": sn, "static": est["static"][l], "static_lo": s_lo, "static_hi": s_hi,
-            "static_text": rate_text(sk, sn, s_lo, s_hi, confidence),
             "adaptive_k": ak, "adaptive_n": an, "adaptive": est["adaptive"][l],
             "adaptive_lo": a_lo, "adaptive_hi": a_hi,
-            "adaptive_text": rate_text(ak, an, a_lo, a_hi, confidence),
             "median_queries_to_bypass": float(np.median(firsts)) if firsts.size else math.nan,
             "errors_static": n - sn,
         })
@@ -351,14 +333,13 @@ def analyze_attack(
             transfer_rows.append({
                 "source": source, "target": target, "k": k, "n": m,
                 "rate": est["transfer"][idx], "lo": lo, "hi": hi,
-                "text": rate_text(k, m, lo, hi, confidence),
                 "rewritten_k": rk, "rewritten_n": rm, "rewritten_rate": est["transfer_rewritten"][idx],
                 "rewritten_lo": r_lo, "rewritten_hi": r_hi,
                 "target_adaptive": est["adaptive"][b], "target_static": static_b,
                 "lift_over_static": (est["transfer"][idx] / static_b) if static_b and static_b > 0 else math.nan,
             })
     transfer = pd.DataFrame(transfer_rows, columns=[
-        "source", "target", "k", "n", "rate", "lo", "hi", "text", "rewritten_k", "rewritten_n",
+        "source", "target", "k", "n", "rate", "lo", "hi", "rewritten_k", "rewritten_n",
         "rewritten_rate", "rewritten_lo", "rewritten_hi", "target_adaptive", "target_static",
         "lift_over_static",
     ])
@@ -370,7 +351,6 @@ def analyze_attack(
     j_lo, j_hi = ci("joint")
     stack["static_joint"] = {
         "k": jk, "n": jn, "estimate": est["joint"], "lo": j_lo, "hi": j_hi,
-        "text": rate_text(jk, jn, j_lo, j_hi, confidence),
     }
     if sn > 0:
         s_lo, s_hi = ci("stack")
@@ -379,26 +359,22 @@ def analyze_attack(
         expected = prediction * sn
         stack["adaptive"] = {
             "k": sk, "n": sn, "estimate": est["stack"], "lo": s_lo, "hi": s_hi,
-            "text": rate_text(sk, sn, s_lo, s_hi, confidence),
             "upper_bound": _upper_bound(sn, confidence) if sk == 0 else None,
         }
         stack["independence_prediction"] = {"estimate": prediction, "lo": p_lo, "hi": p_hi}
         stack["expected_under_independence"] = expected
         if not math.isfinite(expected) or expected < 1.0:
+            # Too few master keys expected under independence for a ratio to mean anything.
             stack["penalty"] = {
-                "estimate": None, "lo": None, "hi": None,
-                "text": f"not estimable (independence expects {expected:.2g} master keys in {sn} behaviors)",
+                "estimable": False, "estimate": None, "lo": None, "hi": None, "upper_bound": None,
             }
         else:
             lo, hi = ci("penalty")
-            value = float(est["penalty"])
             stack["penalty"] = {
-                "estimate": value, "lo": lo, "hi": hi,
-                "text": f"{value:.2f}x [{lo:.2f}, {hi:.2f}]" if math.isfinite(lo) else f"{value:.2f}x",
+                "estimable": True, "estimate": float(est["penalty"]), "lo": lo, "hi": hi,
+                # With no master key found, only an upper bound on the penalty is known.
+                "upper_bound": _upper_bound(sn, confidence) / prediction if sk == 0 else None,
             }
-            if sk == 0:
-                bound = _upper_bound(sn, confidence) / prediction
-                stack["penalty"]["text"] = f"0 master keys: penalty < {bound:.2f}x at {confidence * 100:g} %"
         firsts = data.stack_first[np.isfinite(data.stack_first)]
         stack["median_queries_to_master_key"] = float(np.median(firsts)) if firsts.size else None
     # Attacks found against one layer that every other layer also passed.
