@@ -243,7 +243,7 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 def _lift(value: dict[str, Any]) -> str:
     if value.get("estimable") is False:
-        return "not estimable (too few expected all-miss items)"
+        return "not estimable"
     return f"{_fmt(value.get('estimate'), 2)}x"
 
 
@@ -336,7 +336,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
             native_text = "-" if native is None else f"{native:.3f}"
             if entry["status"] == "calibrated":
                 console.print(
-                    f"  {esc(entry['layer'])}: threshold {entry['threshold']:.4g} (own threshold "
+                    f"  {esc(entry['layer'])}: blocks score > {entry['threshold']:.4g} (own rule "
                     f"blocked {native_text} of the split, now "
                     f"{entry['calibrated_false_block_rate']:.3f})"
                 )

