@@ -21,7 +21,7 @@ catalog_option = click.option(
 )
 
 def _finite_number(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
-    """Reject nan and infinities, which click's FloatRange lets through."""
+    """Reject nan, which click's FloatRange lets through (infinities fail its range check)."""
     if value is not None and value != value:  # nan compares unequal to itself
         raise click.BadParameter(f"{value} is not a number", ctx=ctx, param=param)
     return value

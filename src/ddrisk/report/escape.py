@@ -32,12 +32,14 @@ def _visible(text: str) -> str:
 
 
 def html_text(value: object) -> str:
-    """Escape for HTML content or a quoted attribute.
+    """Escape for HTML content or a quoted attribute; hidden and reordering characters shown.
 
     >>> html_text('<script>alert("x")</script>')
     '&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;'
+    >>> html_text("abc" + chr(0x202E) + "def")
+    'abc\\\\u202edef'
     """
-    return str(markupsafe.escape(str(value)))
+    return str(markupsafe.escape(_visible(str(value))))
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
@@ -118,11 +120,12 @@ def csv_cell(value: object) -> object:
     Numbers pass through untouched; a string that a spreadsheet would read as a formula gets a
     leading apostrophe.
 
-    >>> csv_cell("=1+2"), csv_cell("-0.5"), csv_cell(-0.5), csv_cell("RLHF")
-    ("'=1+2", "'-0.5", -0.5, 'RLHF')
+    >>> csv_cell("=1+2"), csv_cell("-0.5"), csv_cell(-0.5), csv_cell("RLHF"), csv_cell(" @x")
+    ("'=1+2", "'-0.5", -0.5, 'RLHF', "' @x")
     """
     if not isinstance(value, str):
         return value
-    if value.startswith(_FORMULA_START):
+    # Spreadsheets skip leading spaces before reading a formula.
+    if value.lstrip(" ").startswith(_FORMULA_START):
         return "'" + value
     return value
