@@ -707,6 +707,10 @@ def enumerate_modes(model: FailureModeModel, *, max_modes: int = ENUMERATION_MAX
     >>> round(enumerate_modes(m), 12)
     0.1
     """
+    if model.structured:
+        from ddrisk.risk.structured import enumerate_structured
+
+        return enumerate_structured(model, max_modes=max_modes)
     q = np.asarray(model.q, dtype=float)
     p = np.asarray(model.p, dtype=float)
     r = np.asarray(model.r, dtype=float)
@@ -777,6 +781,12 @@ def stack_failure_probability(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     start = time.perf_counter()
+    if model.structured and method != "enumerate":
+        if method == "dp":
+            raise ValueError("method 'dp' evaluates all-miss stacks; use 'bdd' or 'auto'")
+        from ddrisk.risk.structured import structured_probability
+
+        return structured_probability(model, node_budget=node_budget)
     if method == "enumerate":
         value = enumerate_modes(model)
         elapsed = time.perf_counter() - start

@@ -151,14 +151,7 @@ def _conditioned_probability(
     node_budget: int,
     state_budget: int,
 ) -> float:
-    changed = FailureModeModel(
-        layers=model.layers,
-        modes=model.modes,
-        q=model.q if q is None else q,
-        p=model.p,
-        r=model.r if r is None else r,
-        name=model.name,
-    )
+    changed = model.with_parameters(q=q, r=r)
     return stack_failure_probability(
         changed, node_budget=node_budget, state_budget=state_budget
     ).probability
@@ -174,6 +167,12 @@ def _condition_layer(model: FailureModeModel, i: int, value: float, **budgets: i
     r = np.array(model.r, dtype=float)
     r[i] = value
     return _conditioned_probability(model, r=r, **budgets)
+
+
+def _method_label(model: FailureModeModel, method: str) -> str:
+    if method != "gradient":
+        return "conditioning"
+    return "bdd-gradient" if model.structured else "dp-gradient"
 
 
 def importance_measures(
@@ -214,7 +213,14 @@ def importance_measures(
     start = time.perf_counter()
     budgets = {"node_budget": node_budget, "state_budget": state_budget}
     n_layers, n_modes = model.p.shape
-    if method == "gradient":
+    if method == "gradient" and model.structured:
+        from ddrisk.risk.structured import structured_conditioned
+
+        log_p, mode_conditioned, layer_conditioned = structured_conditioned(
+            model, node_budget=node_budget
+        )
+        probability = math.exp(log_p) if log_p > -745.2 else 0.0
+    elif method == "gradient":
         log_p, mode_ratio, layer_ratio = probability_ratios(model, state_budget=state_budget)
         probability = math.exp(log_p) if log_p > -745.2 else 0.0
         mode_conditioned = mode_ratio * probability
@@ -237,6 +243,6 @@ def importance_measures(
         log_probability=log_p,
         mode_conditioned=mode_conditioned,
         layer_conditioned=layer_conditioned,
-        method="dp-gradient" if method == "gradient" else "conditioning",
+        method=_method_label(model, method),
         elapsed_seconds=time.perf_counter() - start,
     )

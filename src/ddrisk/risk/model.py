@@ -3,9 +3,10 @@
 Failure mode ``j`` occurs with probability ``q[j]``, independently of the other
 modes. When it occurs, layer ``i`` fails because of it with probability
 ``p[i, j]`` (independently per cell). Layer ``i`` also fails on its own with
-residual probability ``r[i]``. The stack fails when every layer fails. This is a
-monotone fault tree, top = AND_i (R_i OR OR_j (Q_j AND C_ij)), also known as a
-Marshall-Olkin shock model.
+residual probability ``r[i]``. By default the stack fails when every layer fails: the
+monotone fault tree top = AND_i (R_i OR OR_j (Q_j AND C_ij)), also known as a
+Marshall-Olkin shock model. A ``structure`` (:mod:`ddrisk.risk.structure`) replaces the AND
+with voting groups and attack routes over the same layer and mode events.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ddrisk.risk import structure as _structure
 
 MODEL_NAME = "failure-mode common-cause model (Marshall-Olkin shocks)"
 
@@ -34,6 +37,7 @@ class FailureModeModel:
     p: np.ndarray
     r: np.ndarray
     name: str = field(default=MODEL_NAME)
+    structure: _structure.Node | None = None
 
     def __post_init__(self) -> None:
         q = np.asarray(self.q, dtype=float).reshape(-1)
@@ -53,6 +57,21 @@ class FailureModeModel:
             object.__setattr__(self, label, values)
         object.__setattr__(self, "layers", tuple(self.layers))
         object.__setattr__(self, "modes", tuple(self.modes))
+        if self.structure is not None:
+            _structure.validate_structure(self.structure, self.layers)
+            if _structure.is_all_miss(self.structure, self.layers):
+                object.__setattr__(self, "structure", None)
+
+    @property
+    def structured(self) -> bool:
+        """True when layers combine other than "the stack fails when every layer fails"."""
+        return self.structure is not None
+
+    @property
+    def structure_name(self) -> str:
+        """The structure in words (``all miss (A, B)`` for the default)."""
+        node = self.structure or _structure.all_miss(self.layers)
+        return _structure.describe(node)
 
     @property
     def n_layers(self) -> int:
@@ -69,7 +88,9 @@ class FailureModeModel:
         return -np.expm1(log_survive)
 
     def subset(self, layers: list[str] | tuple[str, ...]) -> FailureModeModel:
-        """The model restricted to some layers (same modes)."""
+        """The model restricted to some layers (same modes); all-miss stacks only."""
+        if self.structure is not None:
+            raise ValueError("subset() is defined for all-miss stacks; set r_i = 1 instead")
         index = [self.layers.index(layer) for layer in layers]
         return FailureModeModel(
             layers=tuple(layers),
@@ -80,8 +101,22 @@ class FailureModeModel:
             name=self.name,
         )
 
+    def with_parameters(
+        self, *, q: np.ndarray | None = None, r: np.ndarray | None = None
+    ) -> FailureModeModel:
+        """The same stack and structure with some q or r replaced (for conditioning)."""
+        return FailureModeModel(
+            layers=self.layers,
+            modes=self.modes,
+            q=self.q if q is None else q,
+            p=self.p,
+            r=self.r if r is None else r,
+            name=self.name,
+            structure=self.structure,
+        )
+
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "model": self.name,
             "layers": list(self.layers),
             "modes": list(self.modes),
@@ -89,3 +124,7 @@ class FailureModeModel:
             "p": self.p.tolist(),
             "r": self.r.tolist(),
         }
+        if self.structure is not None:  # absent for all-miss stacks: their hashes stay as before
+            data["structure"] = _structure.to_data(self.structure)
+            data["structure_text"] = self.structure_name
+        return data

@@ -28,6 +28,7 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 
 from ddrisk.risk.model import FailureModeModel
+from ddrisk.risk.structure import conditioned_log_failure
 
 Z95 = float(norm.ppf(0.975))
 _LOG_ZERO = -1.0e4  # stands for log(0) inside matrix products (exp underflows to exactly 0)
@@ -102,6 +103,8 @@ class _Integrand:
     """
 
     def __init__(self, model: FailureModeModel, *, n_integrated: int = 3):
+        self.structure = model.structure
+        self.layer_index = {layer: i for i, layer in enumerate(model.layers)}
         q = np.asarray(model.q, dtype=float)
         p = np.asarray(model.p, dtype=float)
         r = np.asarray(model.r, dtype=float)
@@ -171,7 +174,11 @@ class _Integrand:
             block = log_keep[begin : begin + rows]
             total = block[:, None, :] + self.outcome_log_keep[None, :, :]
             with np.errstate(divide="ignore"):
-                per_outcome = np.log(-np.expm1(np.minimum(total, 0.0))).sum(axis=2)
+                log_fail = np.log(-np.expm1(np.minimum(total, 0.0)))
+            if self.structure is None:
+                per_outcome = log_fail.sum(axis=2)
+            else:
+                per_outcome = conditioned_log_failure(self.structure, log_fail, self.layer_index)
             result[begin : begin + rows] = logsumexp(
                 per_outcome + self.outcome_log_prob[None, :], axis=1
             )

@@ -1,0 +1,272 @@
+"""How a stack's layers combine: all must miss, voting groups, several attack routes.
+
+A structure is a tree whose leaves are layer ids and whose inner nodes say when the part
+*fails* (lets an attack through):
+
+:class:`AllMiss`
+    fails when every child fails. Today's default stack, and also an ensemble that blocks as
+    soon as any member flags.
+:class:`Vote`
+    a voting group that blocks when at least ``flag`` of its ``n`` members flag, so it fails
+    when ``n - flag + 1`` of them miss.
+:class:`AnyRoute`
+    several attack routes (chat input, retrieved document, tool result): the stack fails when
+    any route gets through.
+
+The leaves are the same layer events everywhere (a layer may guard several routes), and the
+layers share the same failure-mode events, so a mode common to layers on different routes
+still couples them. Given the failure modes, layers fail independently; the functions here
+evaluate a structure on per-layer failure probabilities (vectorised, in log space) for the
+sampler and the independence prediction, and :mod:`ddrisk.risk.structured` evaluates it exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+from scipy.special import logsumexp
+
+
+@dataclass(frozen=True)
+class AllMiss:
+    """Fails when every child fails (an AND over misses)."""
+
+    children: tuple[Node, ...]
+
+    kind = "all_miss"
+
+
+@dataclass(frozen=True)
+class AnyRoute:
+    """Fails when any child fails (an OR over routes)."""
+
+    children: tuple[Node, ...]
+
+    kind = "any_route"
+
+
+@dataclass(frozen=True)
+class Vote:
+    """Blocks when at least ``flag`` children flag; fails when ``n - flag + 1`` of them miss."""
+
+    flag: int
+    children: tuple[Node, ...]
+
+    kind = "vote"
+
+    @property
+    def misses_to_fail(self) -> int:
+        return len(self.children) - self.flag + 1
+
+
+Node = Union[str, AllMiss, AnyRoute, Vote]  # noqa: UP007 - a runtime alias used in isinstance
+
+
+def all_miss(layers: Sequence[str]) -> AllMiss:
+    """The default structure: the stack fails when every layer misses."""
+    return AllMiss(tuple(layers))
+
+
+def validate_structure(node: Node, layers: Sequence[str], *, path: str = "structure") -> None:
+    """Raise ``ValueError`` (naming the place) when the structure is malformed.
+
+    Every leaf must be one of ``layers``, every layer must appear, inner nodes need children,
+    and a vote's ``flag`` must lie in ``1..n``.
+    """
+    known = set(layers)
+    seen: set[str] = set()
+
+    def walk(item: Node, where: str) -> None:
+        if isinstance(item, str):
+            if item not in known:
+                raise ValueError(f"{where}: unknown layer {item!r} (layers: {', '.join(layers)})")
+            seen.add(item)
+            return
+        if not isinstance(item, AllMiss | AnyRoute | Vote):
+            raise ValueError(f"{where}: expected a layer id or a structure node")
+        if not item.children:
+            raise ValueError(f"{where}: {item.kind} needs at least one member")
+        if isinstance(item, Vote) and not 1 <= item.flag <= len(item.children):
+            raise ValueError(
+                f"{where}: vote flag must be between 1 and {len(item.children)}, got {item.flag}"
+            )
+        for k, child in enumerate(item.children):
+            walk(child, f"{where}.{item.kind}[{k}]")
+
+    walk(node, path)
+    missing = [layer for layer in layers if layer not in seen]
+    if missing:
+        raise ValueError(f"{path}: layers not placed in the structure: {', '.join(missing)}")
+
+
+def leaves(node: Node) -> list[str]:
+    """Layer ids in the order they first appear."""
+    if isinstance(node, str):
+        return [node]
+    out: dict[str, None] = {}
+    for child in node.children:
+        for leaf in leaves(child):
+            out.setdefault(leaf, None)
+    return list(out)
+
+
+def leaf_counts(node: Node) -> dict[str, int]:
+    """How often each layer appears (a layer guarding two routes appears twice)."""
+    if isinstance(node, str):
+        return {node: 1}
+    counts: dict[str, int] = {}
+    for child in node.children:
+        for leaf, n in leaf_counts(child).items():
+            counts[leaf] = counts.get(leaf, 0) + n
+    return counts
+
+
+def is_all_miss(node: Node | None, layers: Sequence[str]) -> bool:
+    """True when the structure is today's default: one AND over each layer once."""
+    if node is None:
+        return True
+    if isinstance(node, str):
+        return list(layers) == [node]
+    return (
+        isinstance(node, AllMiss)
+        and all(isinstance(c, str) for c in node.children)
+        and sorted(node.children) == sorted(layers)  # type: ignore[type-var]
+        and len(set(node.children)) == len(node.children)
+    )
+
+
+def describe(node: Node) -> str:
+    """A one-line human description, e.g. ``any route of (all miss (A, B), 2-of-3 vote (C, D, E))``."""
+    if isinstance(node, str):
+        return node
+    inner = ", ".join(describe(c) for c in node.children)
+    if isinstance(node, AllMiss):
+        return f"all miss ({inner})"
+    if isinstance(node, AnyRoute):
+        return f"any route of ({inner})"
+    return f"{node.flag}-of-{len(node.children)} vote ({inner})"
+
+
+def to_data(node: Node) -> Any:
+    """JSON/YAML form (the inverse of :func:`from_data`)."""
+    if isinstance(node, str):
+        return node
+    if isinstance(node, Vote):
+        return {"vote": {"flag": node.flag, "of": [to_data(c) for c in node.children]}}
+    return {node.kind: [to_data(c) for c in node.children]}
+
+
+def from_data(data: Any, *, path: str = "structure") -> Node:
+    """Parse the data form; raise ``ValueError`` with the key path on malformed input.
+
+    Forms: a layer id (string); ``{all_miss: [...]}``; ``{any_route: [...]}``;
+    ``{vote: {flag: K, of: [...]}}`` (block when at least K of the listed members flag).
+    """
+    if isinstance(data, str):
+        return data
+    if not isinstance(data, Mapping) or len(data) != 1:
+        raise ValueError(f"{path}: expected a layer id or one of all_miss, any_route, vote")
+    ((key, value),) = data.items()
+    if key in ("all_miss", "any_route"):
+        if not isinstance(value, list):
+            raise ValueError(f"{path}.{key}: expected a list of members")
+        children = tuple(from_data(v, path=f"{path}.{key}[{k}]") for k, v in enumerate(value))
+        return AllMiss(children) if key == "all_miss" else AnyRoute(children)
+    if key == "vote":
+        if not isinstance(value, Mapping) or set(value) != {"flag", "of"}:
+            raise ValueError(f"{path}.vote: expected {{flag: K, of: [members]}}")
+        flag, members = value["flag"], value["of"]
+        if not isinstance(flag, int) or isinstance(flag, bool):
+            raise ValueError(f"{path}.vote.flag: expected an integer")
+        if not isinstance(members, list):
+            raise ValueError(f"{path}.vote.of: expected a list of members")
+        children = tuple(from_data(v, path=f"{path}.vote.of[{k}]") for k, v in enumerate(members))
+        return Vote(flag, children)
+    raise ValueError(f"{path}: unknown structure kind {key!r}; use all_miss, any_route or vote")
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _log1mexp(x: np.ndarray) -> np.ndarray:
+    """log(1 - exp(x)) for x <= 0, accurate at both ends."""
+    x = np.minimum(x, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.where(x > -math.log(2.0), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+
+
+def log_failure(
+    node: Node, log_fail: np.ndarray, index: Mapping[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(log P(node fails), log P(node holds)) when layers fail independently.
+
+    ``log_fail[..., i]`` is log P(layer i fails); valid only when no layer appears twice
+    (given the modes, layers are independent, so this is exact per draw).
+    """
+    if isinstance(node, str):
+        lf = log_fail[..., index[node]]
+        return lf, _log1mexp(lf)
+    parts = [log_failure(c, log_fail, index) for c in node.children]
+    if isinstance(node, AllMiss):
+        fail = np.sum([f for f, _ in parts], axis=0)
+        return fail, _log1mexp(fail)
+    if isinstance(node, AnyRoute):
+        hold = np.sum([h for _, h in parts], axis=0)
+        return _log1mexp(hold), hold
+    need = node.misses_to_fail
+    # table[c] = log P(exactly c misses so far), c < need; tail = log P(at least need)
+    shape = parts[0][0].shape
+    table = [np.zeros(shape)] + [np.full(shape, -np.inf) for _ in range(need - 1)]
+    tail = np.full(shape, -np.inf)
+    for fail, hold in parts:
+        tail = np.logaddexp(tail, table[need - 1] + fail)
+        for c in range(need - 1, 0, -1):
+            table[c] = np.logaddexp(table[c] + hold, table[c - 1] + fail)
+        table[0] = table[0] + hold
+    held = logsumexp(np.stack(table), axis=0) if need > 1 else table[0]
+    return tail, held
+
+
+def independent_log_probability(node: Node, marginals: Mapping[str, float]) -> float:
+    """log P(structure fails) if every layer failed independently at its marginal.
+
+    A layer that appears twice is the same event: its states are enumerated.
+    """
+    names = list(marginals)
+    index = {n: k for k, n in enumerate(names)}
+    with np.errstate(divide="ignore"):
+        log_fail = np.log(np.array([marginals[n] for n in names], dtype=float))
+    return float(conditioned_log_failure(node, log_fail[None, :], index)[0])
+
+
+def conditioned_log_failure(
+    node: Node, log_fail: np.ndarray, index: Mapping[str, int], *, max_repeated: int = 10
+) -> np.ndarray:
+    """log P(structure fails) per row of ``log_fail`` (``(..., layers)``), exact.
+
+    Layers that appear more than once are conditioned on (their ``2 ** k`` joint states are
+    summed), so the rest evaluate as independent.
+    """
+    repeated = [leaf for leaf, n in leaf_counts(node).items() if n > 1]
+    if not repeated:
+        return log_failure(node, log_fail, index)[0]
+    if len(repeated) > max_repeated:
+        raise ValueError(f"more than {max_repeated} layers appear in several places")
+    terms = []
+    for mask in range(2 ** len(repeated)):
+        fixed = log_fail.copy()
+        weight = np.zeros(log_fail.shape[:-1])
+        for k, leaf in enumerate(repeated):
+            i = index[leaf]
+            if (mask >> k) & 1:
+                weight = weight + log_fail[..., i]
+                fixed[..., i] = 0.0
+            else:
+                weight = weight + _log1mexp(log_fail[..., i])
+                fixed[..., i] = -np.inf
+        terms.append(weight + log_failure(node, fixed, index)[0])
+    return logsumexp(np.stack(terms), axis=0)  # type: ignore[no-any-return]
