@@ -73,7 +73,9 @@ def _existing_file(option: str) -> Callable[[click.Context, click.Parameter, Any
     def check(ctx: click.Context, param: click.Parameter, value: Any) -> Path | None:
         if value is None:
             return None
-        path = Path(value)
+        from ddrisk.io.documents import check_usable_path
+
+        path = check_usable_path(value)
         if not path.is_file():
             raise InputError(str(path), None, "no such file", f"give an existing file to {option}")
         return path
@@ -238,11 +240,11 @@ def risk(**options: Any) -> None:
     effective number of layers, importance measures and the research-priority
     ranking of failure modes.
     """
-    if options["paper_example"]:
     if options["figure"] is not None:
         from ddrisk.io.paths import FIGURE_SUFFIXES, check_output_path
 
         check_output_path(options["figure"], option="--figure", suffixes=FIGURE_SUFFIXES)
+    if options["paper_example"]:
         _paper_example(options)
         return
     catalog = load_catalog(options["catalog_source"])
@@ -251,13 +253,13 @@ def risk(**options: Any) -> None:
             COMMAND_LINE, "--stack", "no stack given", "pass --stack A,B,... or --paper-example"
         )
     stack = parse_id_list(options["stack"], option="--stack", known=catalog.technique_ids)
-    report = build_risk_report(
     params = _parameters(options)
     counts = None
     if options["counts_file"] is not None:
         from ddrisk.io.counts import read_stress_counts
 
         counts = read_stress_counts(options["counts_file"])
+    report = build_risk_report(
         catalog,
         stack,
         params=params,
@@ -711,12 +713,12 @@ def export_mef(**options: Any) -> None:
     from ddrisk.io.mef import model_to_mef, validate_mef
     from ddrisk.risk.parameters import resolve_parameters
 
-    catalog = load_catalog(options["catalog_source"])
-    if not options["stack"]:
     if options["output"] is not None:
         from ddrisk.io.paths import check_output_path
 
         check_output_path(options["output"], option="--output")
+    catalog = load_catalog(options["catalog_source"])
+    if not options["stack"]:
         raise InputError(COMMAND_LINE, "--stack", "no stack given", "pass --stack A,B,...")
     stack = parse_id_list(options["stack"], option="--stack", known=catalog.technique_ids)
     resolved = resolve_parameters(catalog, stack, _parameters(options))
