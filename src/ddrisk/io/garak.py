@@ -34,16 +34,32 @@ Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from ddrisk.errors import InputError
-from ddrisk.io._outcome_records import OutcomeBuilder, check_file, lookup, parse_label
+from ddrisk.io._outcome_records import (
+    OutcomeBuilder,
+    check_file,
+    load_json,
+    lookup,
+    merge_matrices,
+    parse_label,
+    unsupported_version,
+)
+from ddrisk.io.documents import read_text_file
 from ddrisk.stress.matrix import OutcomeMatrix
 
 GARAK_THRESHOLD = 0.5
+SUPPORTED_GARAK_VERSIONS = tuple(f"0.{minor}" for minor in range(9, 18))
+"""garak releases (major.minor of the report's ``garak_version``) whose report.jsonl this
+reader understands: prompts as plain strings or Conversation objects, outputs as strings
+or Message objects. Checked on real reports of garak 0.17.1."""
+MAX_REPORT_BYTES = 512 * 1024 * 1024
+"""Largest report.jsonl read (512 MiB)."""
+NO_OUTPUT = "garak: the target gave no output (a 'none' in garak's eval entries)"
+NO_SCORE = "garak: the detector gave no score for this output"
 _FIELD_CHOICES = "'probe', 'probe_module', 'attempt', 'prompt', 'goal', 'intent' or 'notes:KEY'"
 
 
@@ -66,6 +82,21 @@ def _prompt_text(prompt: Any) -> str | None:
         text = prompt.get("text")
         return text if isinstance(text, str) else None
     return None
+
+
+def _has_output(output: Any) -> bool:
+    """Whether the target answered: a string, or a Message object whose text is not None."""
+    if isinstance(output, dict):
+        return output.get("text") is not None
+    return output is not None
+
+
+def _check_version(version: Any, label: str, where: str) -> None:
+    text = str(version) if isinstance(version, str | int | float) else ""
+    major_minor = ".".join(text.split(".")[:2])
+    if major_minor not in SUPPORTED_GARAK_VERSIONS:
+        known = f"{SUPPORTED_GARAK_VERSIONS[0]}.x to {SUPPORTED_GARAK_VERSIONS[-1]}.x"
+        raise unsupported_version(label, where, version, (known,), tool="garak", kind="report")
 
 
 def _field(entry: dict[str, Any], spec: str, *, prompt: str | None) -> str | None:
@@ -100,7 +131,7 @@ def _is_benign(probe: str, benign_probes: Collection[str]) -> bool:
 
 
 def read_garak(
-    path: str | Path,
+    path: str | Path | Sequence[str | Path],
     *,
     threshold: float = GARAK_THRESHOLD,
     detector_role: Literal["judge", "guard"] = "judge",
@@ -109,12 +140,14 @@ def read_garak(
     benign_probes: Collection[str] = (),
     harmful_note: str | None = None,
 ) -> OutcomeMatrix:
-    """Read a garak ``report.jsonl`` into an outcome matrix (see the module docstring).
+    """Read one garak ``report.jsonl``, or several, into an outcome matrix (module docstring).
 
     Parameters
     ----------
     path
-        ``garak.<run>.report.jsonl`` (not the hitlog, which lists hits only).
+        ``garak.<run>.report.jsonl`` (not the hitlog, which lists hits only), or a list of
+        reports of one campaign (different probes, targets or runs): their attempts (unique
+        uuids) become one matrix, and the same attempt in two files is an error.
     threshold
         Detector score at or above which an output is a hit (garak's default 0.5).
     detector_role
@@ -129,8 +162,59 @@ def read_garak(
     harmful_note
         A notes key holding the harmful/benign label; it overrides ``benign_probes``.
     """
-    path = check_file(path)
-    label = str(path)
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    parts = []
+    for one in paths:
+        checked = check_file(one)
+        text = read_text_file(checked, what="garak report", max_bytes=MAX_REPORT_BYTES)
+        matrix = parse_garak(
+            text,
+            label=str(checked),
+            threshold=threshold,
+            detector_role=detector_role,
+            family_from=family_from,
+            behavior_from=behavior_from,
+            benign_probes=benign_probes,
+            harmful_note=harmful_note,
+        )
+        parts.append((str(checked), matrix))
+    if not parts:
+        raise InputError("<arguments>", "path", "no report given", "pass a report.jsonl")
+    return merge_matrices(parts, fmt="garak")
+
+
+def _entry(line: str, number: int, label: str) -> dict[str, Any]:
+    """One report line as a JSON object, errors located at the report's line."""
+    try:
+        entry = load_json(Path(label), line, label=label)
+    except InputError as exc:
+        column = (exc.where or "").partition("column ")[2]
+        raise InputError(
+            label,
+            f"line {number}" + (f", column {column}" if column else ""),
+            exc.problem,
+            "each line of a garak report.jsonl is one JSON object; was the file truncated or "
+            "edited?",
+        ) from None
+    if not isinstance(entry, dict):
+        raise InputError(
+            label, f"line {number}", "not a JSON object", "each line must be a {...} entry"
+        )
+    return entry
+
+
+def parse_garak(
+    text: str,
+    *,
+    label: str = "<garak report>",
+    threshold: float = GARAK_THRESHOLD,
+    detector_role: Literal["judge", "guard"] = "judge",
+    family_from: str = "probe",
+    behavior_from: str = "attempt",
+    benign_probes: Collection[str] = (),
+    harmful_note: str | None = None,
+) -> OutcomeMatrix:
+    """:func:`read_garak` for one report already in memory (``label`` names it in errors)."""
     _check_spec("family_from", family_from)
     _check_spec("behavior_from", behavior_from)
     if detector_role not in ("judge", "guard"):
@@ -141,13 +225,7 @@ def read_garak(
     evals: list[tuple[int, dict[str, Any]]] = []
     run_info: dict[str, Any] = {}
     saw_attempt = False
-    with path.open(encoding="utf-8") as handle:
-        try:
-            lines = list(handle)
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                label, f"byte {exc.start}", "not UTF-8 text", "pass the report.jsonl garak wrote"
-            ) from None
+    lines = text.splitlines()
     if not any(line.strip() for line in lines):
         raise InputError(
             label, "line 1", "the file is empty", "pass a report.jsonl from a garak run"
@@ -155,22 +233,10 @@ def read_garak(
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                label,
-                f"line {number}, column {exc.colno}",
-                f"not valid JSON: {exc.msg}",
-                "each line of a garak report.jsonl is one JSON object; was the file truncated or "
-                "edited?",
-            ) from None
-        if not isinstance(entry, dict):
-            raise InputError(
-                label, f"line {number}", "not a JSON object", "each line must be a {...} entry"
-            )
+        entry = _entry(line, number, label)
         kind = entry.get("entry_type")
         if kind == "init":
+            _check_version(entry.get("garak_version"), label, f"line {number}: garak_version")
             run_info |= {
                 "run": entry.get("run"),
                 "garak_version": entry.get("garak_version"),
@@ -267,15 +333,12 @@ def read_garak(
                     f"{len(scores)} scores for {len(outputs)} outputs",
                     "detector_results must align with outputs; pass an unedited report",
                 )
-            tally = counts.setdefault((probe, detector), [0, 0])
+            tally = counts.setdefault((probe, detector), [0, 0, 0])
             for index, value in enumerate(scores):
-                if value is None or outputs[index] is None:
-                    builder.set(
-                        item_ids[index],
-                        detector,
-                        blocked=None,
-                        error="garak gave no score for this output",
-                    )
+                if value is None or not _has_output(outputs[index]):
+                    tally[2] += 1
+                    message = NO_SCORE if _has_output(outputs[index]) else NO_OUTPUT
+                    builder.set(item_ids[index], detector, blocked=None, error=message)
                     continue
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise InputError(
@@ -290,15 +353,18 @@ def read_garak(
                 builder.set(item_ids[index], detector, blocked=blocked, score=float(value))
     mismatches = []
     for number, entry in evals:
-        key = (str(entry.get("probe")), str(entry.get("detector")))
-        if key in counts and (entry.get("passed"), entry.get("fails")) != tuple(counts[key]):
+        pair = (str(entry.get("probe")), str(entry.get("detector")))
+        if pair not in counts:
+            continue
+        reported = [entry.get("passed"), entry.get("fails"), entry.get("nones", 0)]
+        if reported != counts[pair]:
             mismatches.append(
                 {
                     "line": number,
-                    "probe": key[0],
-                    "detector": key[1],
-                    "report_passed_fails": [entry.get("passed"), entry.get("fails")],
-                    "recounted_passed_fails": counts[key],
+                    "probe": pair[0],
+                    "detector": pair[1],
+                    "report_passed_fails_nones": reported,
+                    "recounted_passed_fails_nones": counts[pair],
                 }
             )
     metadata = {
