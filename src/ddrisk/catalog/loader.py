@@ -18,6 +18,7 @@ from ddrisk.io.documents import (
     MAX_DOCUMENT_BYTES,
     MAX_YAML_BYTES,
     LocatedDocument,
+    check_usable_path,
     display_path,
     parse_document,
     read_text_file,
@@ -59,12 +60,8 @@ def _read_text(source: str | Path) -> tuple[str, str]:
 
 
 def _exists(path: Path) -> bool:
-    """Whether anything is at ``path``; an unusable name (too long, say) counts as present so
-    that the reader reports why it cannot be opened."""
-    try:
-        return path.exists()
-    except (OSError, ValueError):
-        return True
+    """Whether anything is at ``path``; a name the OS refuses (too long, say) is an InputError."""
+    return check_usable_path(path).exists()
 
 
 # ------------------------------------------------------------------ YAML with positions

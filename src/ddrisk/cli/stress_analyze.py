@@ -56,7 +56,9 @@ def load_matrix(
     import_options: dict[str, Any],
 ) -> Any:
     """The outcome matrix behind RUN: a stored run or an imported file."""
-    path = Path(run)
+    from ddrisk.io.documents import check_usable_path
+
+    path = check_usable_path(run)
     if fmt == "auto":
         fmt = sniff_format(path) if path.is_file() else "run"
     if fmt == "run":

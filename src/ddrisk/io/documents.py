@@ -22,6 +22,7 @@ in Python. Timestamps stay strings (a catalog's ``version: 2025-01-01`` is text,
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from dataclasses import dataclass, field
@@ -92,6 +93,29 @@ def format_key_path(path: KeyPath) -> str:
 
 
 # ---------------------------------------------------------------------------- files
+def check_usable_path(path: str | Path, *, label: str | None = None) -> Path:
+    """``path`` when the OS can look it up (it may not exist); else a one-line InputError.
+
+    ``Path.exists()`` and ``is_file()`` raise on names the OS refuses (too long, say) instead
+    of answering; commands call this first so such a name is a message, not a traceback.
+    """
+    path = Path(path)
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            label or display_path(path), None, f"cannot be used ({reason})", "check the path"
+        ) from None
+    except ValueError as exc:  # an embedded NUL byte
+        raise InputError(
+            label or display_path(path), None, f"cannot be used ({exc})", "check the path"
+        ) from None
+    return path
+
+
 def read_bytes_file(
     path: str | Path,
     *,

@@ -266,8 +266,10 @@ def mef_to_model(xml_text: str, *, source: str = "<MEF>") -> FailureModeModel:
 
 def find_mef_schema(schema_path: str | Path | None = None) -> Path:
     """Locate the MEF RelaxNG schema (argument, ``$DDRISK_MEF_SCHEMA``, package, Debian scram)."""
+    from ddrisk.io.documents import check_usable_path, display_path
+
     if schema_path is not None:
-        path = Path(schema_path)
+        path = check_usable_path(schema_path)
         if not path.is_file():
             raise InputError(
                 str(path), None, "no such schema file", "pass the path of an Open-PSA MEF .rng file"
@@ -275,7 +277,7 @@ def find_mef_schema(schema_path: str | Path | None = None) -> Path:
         return path
     env = os.environ.get(SCHEMA_ENV_VAR)
     if env:
-        path = Path(env)
+        path = check_usable_path(env, label=f"{display_path(env)} (${SCHEMA_ENV_VAR})")
         if not path.is_file():
             raise InputError(
                 f"${SCHEMA_ENV_VAR}", None, f"'{env}' is not a file", "point it at input.rng"

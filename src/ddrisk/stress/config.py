@@ -103,15 +103,11 @@ def load_layer_specs(path: str | Path) -> list[dict[str, Any]]:
     The file goes through :func:`ddrisk.io.documents.read_document`: size, depth and alias
     limits, duplicate keys refused, every problem one located line.
     """
-    from ddrisk.io.documents import display_path, read_document
+    from ddrisk.io.documents import check_usable_path, display_path, read_document
 
-    path = Path(path)
     source = display_path(path)
-    try:
-        missing = not path.exists()
-    except (OSError, ValueError):
-        missing = False  # an unusable name: the reader says why it cannot be opened
-    if missing:
+    path = check_usable_path(path, label=source)
+    if not path.exists():
         raise InputError(
             source, None, "layers file not found", "pass an existing YAML file to --layers"
         )

@@ -414,11 +414,7 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
     used_groups = {item.behavior_id for item in items}
     fresh = general["text"].astype(str).map(lambda t: usable(t) and _normalise(t) not in used)
     fresh &= ~general["group_id"].map(lambda g: f"nc-{str(g).removeprefix('grp_')}" in used_groups)
-    pool = (
-        general[fresh]
-        .drop_duplicates("text")
-        .sort_values("group_id")
-    )
+    pool = general[fresh].drop_duplicates("text").sort_values("group_id")
     picked = pool.iloc[_sample(rng, len(pool), DEFAULT_CALIBRATION_SIZE)]
     calibration = tuple(
         Item(
@@ -543,13 +539,6 @@ MAX_RECORD_CHARS = 4 * 1024 * 1024
 """Longest JSONL line or CSV field (4 Mi characters): room for many-shot prompts, not more."""
 
 
-def _safe_exists(path: Path) -> bool:
-    try:
-        return path.exists()
-    except (OSError, ValueError):
-        return True  # an unusable name: let the reader say why it cannot be opened
-
-
 def _jsonl_records(content: str, source: str) -> list[tuple[str, Any]]:
     from ddrisk.io.documents import parse_document
 
@@ -635,11 +624,11 @@ def load_items_file(path: str | Path) -> StressDataset:
     line or field at most :data:`MAX_RECORD_CHARS`; binary or non-UTF-8 files, duplicate
     keys and over-deep JSON are refused with the line they are on.
     """
-    from ddrisk.io.documents import decode_text, display_path, read_bytes_file
+    from ddrisk.io.documents import check_usable_path, decode_text, display_path, read_bytes_file
 
-    path = Path(path)
     source = display_path(path)
-    if not _safe_exists(path):
+    path = check_usable_path(path, label=source)
+    if not path.exists():
         raise InputError(
             source, None, "file not found", "pass an existing .jsonl or .csv file to --data"
         )
