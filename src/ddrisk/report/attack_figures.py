@@ -77,7 +77,9 @@ def transfer_figure(analysis: AttackAnalysis) -> Figure:
     image = axes.imshow(np.ma.masked_invalid(values), cmap="Reds", vmin=0.0, vmax=1.0)
     for i in range(size):
         for j in range(size):
-            axes.text(j, i, labels[i][j], ha="center", va="center", fontsize=7)
+            dark = bool(np.isfinite(values[i, j]) and values[i, j] > 0.6)
+            axes.text(j, i, labels[i][j], ha="center", va="center", fontsize=7,
+                      color="white" if dark else "black")
     axes.set_xticks(range(size), [mpl_text(n) for n in layers], rotation=30, ha="right")
     axes.set_yticks(range(size), [mpl_text(n) for n in layers])
     axes.set_xlabel("replayed on layer B")
