@@ -7,11 +7,15 @@ Each subcommand parses options and calls the public API in :mod:`ddrisk.raters` 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
 from ddrisk.errors import InputError
+
+if TYPE_CHECKING:
+    from ddrisk.raters.model import RaterPanel
 
 _FILES = click.argument(
     "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
@@ -28,7 +32,7 @@ _SEED = click.option(
 )
 
 
-def _panel(files: tuple[Path, ...], catalog_source: str | None):  # type: ignore[no-untyped-def]
+def _panel(files: tuple[Path, ...], catalog_source: str | None) -> RaterPanel:
     from ddrisk.io.raterfile import load_rater_panel
 
     return load_rater_panel(list(files), catalog=catalog_source)
@@ -159,10 +163,10 @@ def validate(files: tuple[Path, ...], catalog_source: str | None, as_json: bool)
     from ddrisk.catalog import load_catalog
     from ddrisk.catalog.loader import builtin_catalog_names
     from ddrisk.io.raterfile import read_rater_file
-    from ddrisk.raters.model import RaterPanel
+    from ddrisk.raters.model import RaterCoverage, RaterPanel
     from ddrisk.report.raters_terminal import print_coverage
 
-    rows = []
+    rows: list[RaterCoverage] = []
     for path in files:
         rater_file = read_rater_file(path)
         source = catalog_source

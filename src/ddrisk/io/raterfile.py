@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
@@ -53,7 +53,7 @@ _CELL_COLUMNS = ("technique", "failure_mode", "level", "probability", "confidenc
 _FIX_FORMAT = "see the rater file format in `ddrisk raters template --help`"
 
 
-def _explain(error: dict[str, Any]) -> tuple[str, str]:
+def _explain(error: Any) -> tuple[str, str]:
     kind = error["type"]
     field = error["loc"][-1] if error["loc"] else "file"
     if kind == "extra_forbidden":
@@ -279,12 +279,16 @@ def load_rater_panel(
 
 # ---------------------------------------------------------------------------- writing
 def rater_template(
-    catalog: Catalog, *, rater_id: str, rater_name: str | None = None, kind: str = "expert"
+    catalog: Catalog,
+    *,
+    rater_id: str,
+    rater_name: str | None = None,
+    kind: Literal["expert", "team", "tool", "paper", "illustrative"] = "expert",
 ) -> RaterFile:
     """A blank sheet: every cell of ``catalog`` listed, none rated."""
     return RaterFile(
         catalog=CatalogRef(id=catalog.id, version=catalog.version, sha256=catalog.content_hash),
-        rater=RaterIdentity(id=rater_id, name=rater_name or rater_id, kind=kind),  # type: ignore[arg-type]
+        rater=RaterIdentity(id=rater_id, name=rater_name or rater_id, kind=kind),
         ratings=[
             CellRating(technique=t, failure_mode=m)
             for t in catalog.technique_ids

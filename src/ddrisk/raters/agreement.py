@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -69,7 +69,7 @@ def _finite(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def krippendorff_alpha(data: np.ndarray, *, level: str) -> float | None:
+def krippendorff_alpha(data: np.ndarray, *, level: Literal["ordinal", "interval"]) -> float | None:
     """Alpha of a raters x units matrix (NaN = missing) or None when not defined.
 
     Not defined when fewer than one unit has two values, or when every value is the same
@@ -346,7 +346,6 @@ def rater_agreement(
     levels = panel.level_codes()
     probabilities = panel.stated_probabilities()
     n_cells = levels.shape[1]
-    common = {"n_boot": n_boot, "rng": rng, "confidence": confidence}
 
     def fleiss_only(data: np.ndarray) -> float | None:
         return fleiss_kappa(data)[0]
@@ -356,7 +355,9 @@ def rater_agreement(
         levels,
         n_units=int(np.sum(np.sum(np.isfinite(levels), axis=0) >= 2)),
         undefined="no cell rated by two raters, or no variation in levels",
-        **common,  # type: ignore[arg-type]
+        n_boot=n_boot,
+        rng=rng,
+        confidence=confidence,
     )
     prob_units = int(np.sum(np.sum(np.isfinite(probabilities), axis=0) >= 2))
     alpha_interval = _estimate(
@@ -364,7 +365,9 @@ def rater_agreement(
         probabilities,
         n_units=prob_units,
         undefined="fewer than one cell with two stated probabilities, or no variation",
-        **common,  # type: ignore[arg-type]
+        n_boot=n_boot,
+        rng=rng,
+        confidence=confidence,
     )
     kappa_units = fleiss_kappa(levels)[1]
     kappa = _estimate(
@@ -372,14 +375,18 @@ def rater_agreement(
         levels,
         n_units=kappa_units,
         undefined="no cell rated by every rater, or no variation",
-        **common,  # type: ignore[arg-type]
+        n_boot=n_boot,
+        rng=rng,
+        confidence=confidence,
     )
     mean_split = _estimate(
         _mean_cell_disagreement,
         levels,
         n_units=n_cells,
         undefined="no cell rated by two raters",
-        **common,  # type: ignore[arg-type]
+        n_boot=n_boot,
+        rng=rng,
+        confidence=confidence,
     )
     pairs = []
     raters = panel.rater_ids
@@ -390,14 +397,18 @@ def rater_agreement(
             sub,
             n_units=pair_share(sub[0], sub[1])[1],
             undefined="no cell rated by both",
-            **common,  # type: ignore[arg-type]
+            n_boot=n_boot,
+            rng=rng,
+            confidence=confidence,
         )
         alpha = _estimate(
             lambda d: krippendorff_alpha(d, level="ordinal"),
             sub,
             n_units=pair_share(sub[0], sub[1])[1],
             undefined="no co-rated cell, or no variation",
-            **common,  # type: ignore[arg-type]
+            n_boot=n_boot,
+            rng=rng,
+            confidence=confidence,
         )
         pairs.append(PairAgreement(raters[a], raters[b], share, alpha))
     cells = []

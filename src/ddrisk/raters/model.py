@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ddrisk.catalog.model import Catalog, Confidence, Identifier, Level
 from ddrisk.errors import InputError
 
-RATER_FILE_FORMAT = "ddrisk.raters/1"
+RATER_FILE_FORMAT: Literal["ddrisk.raters/1"] = "ddrisk.raters/1"
 LEVEL_ORDER: tuple[Level, ...] = (Level.NOT_PRONE, Level.UNCLEAR, Level.PRONE)
 """The ordinal scale agreement and median pooling use: not prone < unclear < prone."""
 LEVEL_CODE = {level: code for code, level in enumerate(LEVEL_ORDER)}

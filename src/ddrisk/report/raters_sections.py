@@ -194,7 +194,10 @@ def _pooling_section(data: RatersReportInput) -> Section:
     rows = []
     for index, cell in enumerate(pools[0].cells):
         texts = [cell_text(p.cells[index]) for p in pools]
-        if len({v.split(',')[0] for v in cell.inputs.values()}) <= 1 and len({t.split(" ")[0] for t in texts}) <= 1:
+        if (
+            len({v.split(",")[0] for v in cell.inputs.values()}) <= 1
+            and len({t.split(" ")[0] for t in texts}) <= 1
+        ):
             continue
         rows.append(cells(f"{cell.technique} x {cell.failure_mode}", *texts))
     table = Table(
