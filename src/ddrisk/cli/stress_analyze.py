@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,80 +26,46 @@ FORMATS = ("auto", "run", "garak", "promptfoo", "inspect")
 
 
 def sniff_format(path: Path) -> str:
-    """Recognise a result file: garak report, promptfoo output or inspect log."""
-    if zipfile.is_zipfile(path):
-        return "inspect"
-    with path.open("rb") as handle:
-        head = handle.read(65536)
-    text = head.decode("utf-8", errors="replace").lstrip()
-    first_line = text.splitlines()[0] if text else ""
-    if '"entry_type"' in first_line:
-        return "garak"
-    if '"evalId"' in text or '"promptIdx"' in text or '"componentResults"' in text:
-        return "promptfoo"
-    if '"samples"' in text or '"eval"' in text:
-        return "inspect"
-    raise InputError(
-        str(path),
-        None,
-        "not a recognisable result file",
-        "name the format with --from garak|promptfoo|inspect, or pass a run id",
-    )
+    """Recognise a result file (the registry is :func:`ddrisk.io.outcomes.detect_format`)."""
+    from ddrisk.io.outcomes import detect_format
+
+    return detect_format(path)
 
 
 def load_matrix(
-    run: str,
+    run: str | tuple[str, ...],
     *,
     fmt: str,
     runs_dir: Path,
     import_options: dict[str, Any],
 ) -> Any:
-    """The outcome matrix behind RUN: a stored run or an imported file."""
+    """The outcome matrix behind RUN: a stored run, or one or several imported files."""
     from ddrisk.io.documents import check_usable_path
 
-    path = check_usable_path(run)
-    if fmt == "auto":
-        fmt = sniff_format(path) if path.is_file() else "run"
-    if fmt == "run":
+    runs = (run,) if isinstance(run, str) else tuple(run)
+    paths = [check_usable_path(one) for one in runs]
+    if fmt == "run" or (fmt == "auto" and len(runs) == 1 and not paths[0].is_file()):
+        if len(runs) > 1:
+            raise InputError(
+                "<command line>",
+                "RUN",
+                "several stored runs cannot be analysed as one",
+                "pass one run id, or several result files of one tool",
+            )
         try:
             from ddrisk.stress.store import load_outcomes
         except ImportError:  # pragma: no cover - the store ships with ddrisk
             raise InputError(
-                run, None, "the run store is not installed", "import a file with --from"
+                runs[0], None, "the run store is not installed", "import a file with --from"
             ) from None
-        return load_outcomes(run, runs_dir=runs_dir)
-    if not path.is_file():
-        raise InputError(run, None, "no such file", f"pass the {fmt} result file")
-    if fmt == "garak":
-        from ddrisk.io.garak import read_garak
+        return load_outcomes(runs[0], runs_dir=runs_dir)
+    for one, path in zip(runs, paths, strict=True):
+        if not path.is_file():
+            what = "result file" if fmt == "auto" else f"{fmt} result file"
+            raise InputError(one, None, "no such file", f"pass the {what}")
+    from ddrisk.io.outcomes import read_outcomes
 
-        return read_garak(
-            path,
-            threshold=import_options["threshold"],
-            family_from=import_options["family_from"] or "probe",
-            behavior_from=import_options["behavior_from"] or "attempt",
-            benign_probes=import_options["benign_probes"],
-        )
-    if fmt == "promptfoo":
-        from ddrisk.io.promptfoo import read_promptfoo
-
-        return read_promptfoo(
-            path,
-            family_key=import_options["family_key"],
-            behavior_key=import_options["behavior_key"],
-            harmful_key=import_options["harmful_key"],
-        )
-    from ddrisk.io.inspect_log import read_inspect
-
-    return read_inspect(
-        path,
-        threshold=import_options["threshold"],
-        score_means=import_options["score_means"],
-        invert=import_options["invert"],
-        family_key=import_options["family_key"],
-        behavior_key=import_options["behavior_key"],
-        harmful_key=import_options["harmful_key"],
-    )
+    return read_outcomes(paths, format=fmt, **import_options)
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -326,7 +291,7 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
 
 
 @click.command("analyze")
-@click.argument("run", metavar="RUN")
+@click.argument("run", nargs=-1, required=True, metavar="RUN...")
 @click.option(
     "--from",
     "fmt",
@@ -438,7 +403,7 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
 )
 @json_option
 def analyze(
-    run: str,
+    run: tuple[str, ...],
     fmt: str,
     runs_dir: Path,
     layer_list: str | None,
@@ -463,7 +428,8 @@ def analyze(
     """Do the layers fail on the same inputs? Per-layer rates, pairs, the stack, master keys.
 
     RUN: a run folder, a run id under --runs-dir (or 'latest'), or a garak report.jsonl,
-    promptfoo JSON output or inspect_ai .json/.eval log.
+    promptfoo JSON output or inspect_ai .json/.eval log; several result files of one tool
+    (several garak reports, say) are read as one.
     """
     from rich.console import Console
 
@@ -482,9 +448,10 @@ def analyze(
         "harmful_key": harmful_key,
     }
     matrix = load_matrix(run, fmt=fmt, runs_dir=runs_dir, import_options=import_options)
+    source = " + ".join(run)
     if not matrix.layers:
         raise InputError(
-            run, None, "the run has no layer verdicts", "run at least one available layer"
+            source, None, "the run has no layer verdicts", "run at least one available layer"
         )
     if layer_list is not None:
         chosen = parse_id_list(layer_list, option="--layers", known=list(matrix.layers))
@@ -497,7 +464,7 @@ def analyze(
 
         if not matrix.harmful.any():
             raise InputError(
-                run, None, "no harmful items, so no attack family to rate", "drop --catalog-out"
+                source, None, "no harmful items, so no attack family to rate", "drop --catalog-out"
             )
         catalog = empirical_catalog(matrix, prone_threshold=prone_threshold, confidence=confidence)
         fmt_out = "json" if catalog_out.suffix.lower() == ".json" else "yaml"
