@@ -45,6 +45,12 @@ from ddrisk.errors import InputError
     default=None,
     help="Add the statistics of a stored stress run (run folder, run id or 'latest').",
 )
+@click.option(
+    "--attack-run",
+    metavar="ATTACK",
+    default=None,
+    help="Add an adaptive attack (attack id, folder or 'latest' under --runs-dir/attacks).",
+)
 @runs_dir_option
 @click.option(
     "--raters",
@@ -90,6 +96,7 @@ def report(
     fmt: str,
     output: Path | None,
     stress_run: str | None,
+    attack_run: str | None,
     runs_dir: Path,
     rater_files: tuple[Path, ...],
     params_file: Path | None,
@@ -153,8 +160,13 @@ def report(
         from ddrisk.report.raters_sections import raters_input
 
         raters = raters_input(panel, stack=layers, params=params, seed=seed, n_draws=n_draws)
+    attack = None
+    if attack_run is not None:
+        from ddrisk.report.attack_sections import attack_analysis_for
+
+        attack = attack_analysis_for(attack_run, runs_dir=runs_dir)[0]
     built = build_report(
-        catalog=catalog, analysis=analysis, risk=risk, stress=stress, raters=raters
+        catalog=catalog, analysis=analysis, risk=risk, stress=stress, raters=raters, attack=attack
     )
     target = output or Path(DEFAULT_FILENAMES[fmt])
     if target.parent and not target.parent.exists():

@@ -155,7 +155,7 @@ def _provenance_section(catalog: Catalog, provenance: dict[str, Any]) -> Section
     if provenance["catalog"].get("license"):
         pairs.append(("licence", provenance["catalog"]["license"]))
     pairs += [(f"setting: {key}", _setting_text(value)) for key, value in settings.items()]
-    for key in ("risk", "stress", "raters"):
+    for key in ("risk", "stress", "raters", "attack"):
         if key in provenance:
             for name, value in provenance[key].items():
                 pairs.append((f"{key}: {name}", _setting_text(value)))
@@ -188,6 +188,7 @@ class Report:
     risk: Any = None
     stress: Any = None
     raters: Any = None
+    attack: Any = None
     _svg_cache: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -242,6 +243,7 @@ class Report:
                 "risk": _to_dict(self.risk),
                 "stress": _to_dict(self.stress),
                 "raters": _to_dict(self.raters),
+                "attack": _to_dict(self.attack),
                 "figures": [
                     {"name": b.name, "caption": b.caption, "provenance": b.provenance}
                     for b in self.figure_blocks()
@@ -365,6 +367,7 @@ def build_report(
     risk: Any = None,
     stress: Any = None,
     raters: Any = None,
+    attack: Any = None,
     created: datetime | str | None = None,
 ) -> Report:
     """Assemble a report from results the caller has already computed.
@@ -382,6 +385,8 @@ def build_report(
     raters
         Optional :class:`~ddrisk.report.raters_sections.RatersReportInput` (several raters'
         files for this catalog).
+    attack
+        Optional :class:`~ddrisk.stress.attack.statistics.AttackAnalysis` of an adaptive attack.
     created
         Timestamp to print; default ``SOURCE_DATE_EPOCH`` if set, else now (UTC).
 
@@ -430,6 +435,12 @@ def build_report(
         later += raters_sections(raters)
         headlines.append(raters_headline(raters))
         extra["raters"] = raters_provenance(raters)
+    if attack is not None:
+        from ddrisk.report.attack_sections import attack_headline, attack_provenance, attack_sections
+
+        later += attack_sections(attack)
+        headlines.append(attack_headline(attack))
+        extra["attack"] = attack_provenance(attack)
     sections = analysis_sections(catalog, analysis, extra_findings=headlines) + later
     provenance = report_provenance(catalog, analysis, timestamp, extra)
     sections.append(_provenance_section(catalog, provenance))
@@ -441,4 +452,5 @@ def build_report(
         risk=risk,
         stress=stress,
         raters=raters,
+        attack=attack,
     )
