@@ -605,7 +605,7 @@ def _csv_records(content: str, source: str, delimiter: str) -> list[tuple[str, A
                 problem = f"a field is longer than the {MAX_RECORD_CHARS:,}-character limit"
             raise InputError(
                 source,
-                f"line {reader.line_num}",
+                f"line {reader.line_num + 1}",  # the line being read when it failed
                 f"malformed CSV ({problem})",
                 "check the quoting of that row, or use JSONL for very long texts",
             ) from None
