@@ -185,3 +185,8 @@ def run_attack(
     )
     result = execute_attack(attack_dir, layers=list(layers), plan=plan, store=store, use_cache=use_cache)
     return attack_dir, result, plan
+
+
+def forbidden_guard(text: str) -> bool:
+    """For python-adapter layers files: blocks any text that says 'forbidden' in plain words."""
+    return "forbidden" in text.lower()
