@@ -74,3 +74,28 @@ def test_export_checks_its_output_first(tmp_path: Path) -> None:
     target = tmp_path / "nowhere" / "tree.xml"
     result = CliRunner().invoke(main, ["export", "mef", "--stack", "RLHF", "-o", str(target)])
     assert result.exit_code == 2 and "--output: folder" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["analyze", "-o", "{missing}/a.json"], "--output: folder"),
+        (["schema", "-o", "{missing}/s.json"], "--output: folder"),
+        (["crosswalk", "-o", "{tmp}"], "is a directory"),
+        (["stress", "analyze", "{log}", "--catalog-out", "{tmp}/c.txt"], "unsupported file type"),
+        (
+            ["stress", "analyze", "{log}", "--counts-out", "{missing}/c.json"],
+            "--counts-out: folder",
+        ),
+        (["stress", "analyze", "{log}", "--figures", "{log}"], "is a file"),
+    ],
+)
+def test_every_output_option_is_checked_first(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    log = Path(__file__).parents[1] / "fixtures" / "stress" / "promptfoo_small.json"
+    values = {"missing": str(tmp_path / "missing"), "tmp": str(tmp_path), "log": str(log)}
+    result = CliRunner().invoke(main, [arg.format(**values) for arg in args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.output

@@ -47,6 +47,10 @@ def analyze(
 
     from ddrisk.report.analysis_terminal import print_analysis
 
+    if output:
+        from ddrisk.io.paths import check_output_path
+
+        check_output_path(output, option="--output")
     catalog = load_catalog(catalog_source)
     layers = parse_id_list(stack, option="--stack", known=catalog.technique_ids) if stack else None
     result = run_analysis(

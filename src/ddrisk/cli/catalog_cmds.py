@@ -19,7 +19,9 @@ def schema(output: Path | None) -> None:
     """Print the JSON Schema of the catalog format."""
     text = json.dumps(catalog_json_schema(), indent=2) + "\n"
     if output:
-        output.write_text(text, encoding="utf-8")
+        from ddrisk.io.paths import check_output_path
+
+        check_output_path(output, option="--output").write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
@@ -66,8 +68,11 @@ def show(catalog_source: str | None, fmt: str) -> None:
 )
 def crosswalk(catalog_source: str | None, output: Path | None) -> None:
     """Export failure-mode crosswalks (MIT AI Risk Repository, NIST, EU AI Act) as SSSOM TSV."""
+    from ddrisk.io.paths import check_output_path
     from ddrisk.io.sssom import crosswalk_tsv
 
+    if output:
+        check_output_path(output, option="--output")
     text = crosswalk_tsv(load_catalog(catalog_source))
     if output:
         output.write_text(text, encoding="utf-8")

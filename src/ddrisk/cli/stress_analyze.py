@@ -68,6 +68,20 @@ def load_matrix(
     return read_outcomes(paths, format=fmt, **import_options)
 
 
+def _check_outputs(
+    catalog_out: Path | None, counts_out: Path | None, figures_dir: Path | None
+) -> None:
+    """A bad output path is one line now, not a traceback after the whole analysis."""
+    from ddrisk.io.paths import check_output_folder, check_output_path
+
+    if catalog_out is not None:
+        check_output_path(catalog_out, option="--catalog-out", suffixes=(".yaml", ".yml", ".json"))
+    if counts_out is not None:
+        check_output_path(counts_out, option="--counts-out")
+    if figures_dir is not None:
+        check_output_folder(figures_dir, option="--figures")
+
+
 # ---------------------------------------------------------------------------- rendering
 def _num(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -447,6 +461,7 @@ def analyze(
         "behavior_key": behavior_key,
         "harmful_key": harmful_key,
     }
+    _check_outputs(catalog_out, counts_out, figures_dir)  # before any reading or bootstrap
     matrix = load_matrix(run, fmt=fmt, runs_dir=runs_dir, import_options=import_options)
     source = " + ".join(run)
     if not matrix.layers:
