@@ -134,34 +134,27 @@ def print_survival(result: SurvivalResult, console: Console | None = None) -> No
         f"P(stack fails) holds within a factor {result.factor:g} · input sha256:"
         f"{result.input_sha256[:12]}"
     )
-    table = Table(title="Conclusions that survive disagreement (✓ same as reference, ✗ differs)")
-    table.add_column("conclusion")
-    table.add_column("reference")
-    kinds = (
-        ("rater", "every rater"),
-        ("pool", "every rule"),
-        ("leave-one-out", "any rater left out"),
+    table = Table(
+        title="Conclusions that survive disagreement (✓ same as the reference; ✗ differs for ...)"
     )
-    for _kind, title in kinds:
-        table.add_column(title)
-    table.add_column("driven by")
+    for column in ("conclusion", "reference", "every rater", "every rule", "one rater left out"):
+        table.add_column(column)
     for row in result.rows:
-        data = row.to_dict(result.views)
         cells = []
-        for kind, _title in kinds:
+        for kind in ("rater", "pool"):
             failing = row.failing(kind, result.views)
-            if not any(v.kind == kind for v in result.views):
-                cells.append("—")
-            elif not failing:
-                cells.append("✓")
-            else:
-                cells.append("✗ " + ", ".join(failing))
-        table.add_row(
-            esc(row.label),
-            esc(row.reference),
-            *[esc(c) for c in cells],
-            esc(", ".join(data["driven_by"]) or "—"),
-        )
+            cells.append("✓" if not failing else "✗ " + ", ".join(failing))
+        loo = [v for v in result.views if v.kind == "leave-one-out"]
+        failing = row.failing("leave-one-out", result.views)
+        if not loo:
+            cells.append("— (needs 3+ raters)")
+        elif not failing:
+            cells.append("✓")
+        elif len(failing) == len(loo):
+            cells.append("✗ without any one (no single driver)")
+        else:
+            cells.append("✗ without " + ", ".join(failing) + " (drivers)")
+        table.add_row(esc(row.label), esc(row.reference), *[esc(c) for c in cells])
     console.print(table)
 
 
