@@ -42,14 +42,14 @@ class BoundedZip:
         handle: BinaryIO,
         *,
         label: str,
-        max_member_bytes: int = MAX_MEMBER_BYTES,
-        max_total_bytes: int = MAX_ARCHIVE_BYTES,
+        max_member_bytes: int | None = None,
+        max_total_bytes: int | None = None,
     ):
         self.label = label
         self._handle = handle
-        self._max_member = max_member_bytes
-        self._budget = max_total_bytes
-        self._max_total = max_total_bytes
+        self._max_member = MAX_MEMBER_BYTES if max_member_bytes is None else max_member_bytes
+        self._max_total = MAX_ARCHIVE_BYTES if max_total_bytes is None else max_total_bytes
+        self._budget = self._max_total
         try:
             archive = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:

@@ -107,7 +107,7 @@ def _check_version(header: dict[str, Any], label: str, where: str) -> None:
     version = header.get("version")
     if version not in SUPPORTED_INSPECT_VERSIONS:
         raise unsupported_version(
-            label, where, version, SUPPORTED_INSPECT_VERSIONS, "inspect_ai log"
+            label, where, version, SUPPORTED_INSPECT_VERSIONS, tool="inspect_ai", kind="log format"
         )
 
 
@@ -174,6 +174,16 @@ def _json_samples(data: Any, label: str) -> tuple[Iterator[tuple[str, str, Any]]
     return from_json(), data
 
 
+def _looks_like_zip(path: Path) -> bool:
+    """A zip by its directory, or by its first bytes (a truncated .eval has lost its directory)."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot be read ({exc})", "check the path") from None
+    return magic == b"PK\x03\x04" or zipfile.is_zipfile(path)
+
+
 def read_inspect(
     path: str | Path,
     *,
@@ -212,7 +222,7 @@ def read_inspect(
     )
     path = check_file(path)
     label = str(path)
-    if zipfile.is_zipfile(path):
+    if _looks_like_zip(path):
         try:
             with path.open("rb") as handle:
                 samples, header = _eval_samples(handle, label)

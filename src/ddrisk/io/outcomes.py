@@ -124,9 +124,10 @@ def detect_format(path: str | Path) -> str:
     """The registry name of a result file's format, recognised from its content."""
     path = check_file(path)
     try:
-        is_zip = zipfile.is_zipfile(path)
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
+        # by the directory, or by the first bytes (a truncated archive has lost its directory)
+        is_zip = head.startswith(b"PK\x03\x04") or zipfile.is_zipfile(path)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise InputError(str(path), None, f"cannot be read ({reason})", "check the path") from None
