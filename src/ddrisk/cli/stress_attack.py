@@ -26,7 +26,13 @@ class _RichProgress:
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.bars = Progress(
             TextColumn("{task.description:<20}"),
@@ -59,51 +65,147 @@ def _split(value: str | None) -> list[str] | None:
 
 
 @click.command("attack")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Items file (.jsonl/.csv); its harmful items are the behaviors. Default: built-in data.")
-@click.option("--families", default=None, metavar="F1,F2",
-              help="Attack only these families (default data: harmful_direct; own data: all harmful).")
-@click.option("--layers", "layers_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Layers YAML (input side). Default: the built-in offline layers.")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Items file (.jsonl/.csv); its harmful items are the behaviors. Default: built-in data.",
+)
+@click.option(
+    "--families",
+    default=None,
+    metavar="F1,F2",
+    help="Attack only these families (default data: harmful_direct; own data: all harmful).",
+)
+@click.option(
+    "--layers",
+    "layers_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Layers YAML (input side). Default: the built-in offline layers.",
+)
 @runs_dir_option
-@click.option("--resume", "resume", is_flag=False, flag_value="unfinished", default=None, metavar="[ATTACK]",
-              help="Finish an interrupted attack (default: the latest unfinished one).")
-@click.option("--show", "show", default=None, metavar="ATTACK",
-              help="Analyse a stored attack (id, folder or 'latest') without running anything.")
-@click.option("--limit", "limit", type=click.IntRange(min=1), default=DEFAULT_BEHAVIORS, show_default=True,
-              help="Behaviors to attack (seeded, balanced over families).")
-@click.option("--budget", type=click.IntRange(min=1), default=30, show_default=True,
-              help="Queries per behavior and target (the original prompt counts as one).")
+@click.option(
+    "--resume",
+    "resume",
+    is_flag=False,
+    flag_value="unfinished",
+    default=None,
+    metavar="[ATTACK]",
+    help="Finish an interrupted attack (default: the latest unfinished one).",
+)
+@click.option(
+    "--show",
+    "show",
+    default=None,
+    metavar="ATTACK",
+    help="Analyse a stored attack (id, folder or 'latest') without running anything.",
+)
+@click.option(
+    "--limit",
+    "limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_BEHAVIORS,
+    show_default=True,
+    help="Behaviors to attack (seeded, balanced over families).",
+)
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Queries per behavior and target (the original prompt counts as one).",
+)
 @click.option("--beam-width", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--max-depth", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Most operators composed in one attack.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Queries sent per layer call (a search stops after the batch with its first success).")
-@click.option("--strategy", type=click.Choice(["beam", "random"]), default="beam", show_default=True)
-@click.option("--operators", "operator_names", default=None, metavar="OP1,OP2",
-              help="Operators to search over (default: all available; see --list-operators).")
-@click.option("--operators-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML/JSON file adding your own operators (module:function or compositions).")
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Most operators composed in one attack.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Queries sent per layer call (a search stops after the batch with its first success).",
+)
+@click.option(
+    "--strategy", type=click.Choice(["beam", "random"]), default="beam", show_default=True
+)
+@click.option(
+    "--operators",
+    "operator_names",
+    default=None,
+    metavar="OP1,OP2",
+    help="Operators to search over (default: all available; see --list-operators).",
+)
+@click.option(
+    "--operators-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML/JSON file adding your own operators (module:function or compositions).",
+)
 @click.option("--list-operators", is_flag=True, help="Describe the operators and exit.")
 @click.option("--no-stack", is_flag=True, help="Skip the search against the whole stack.")
-@click.option("--no-per-layer", is_flag=True, help="Skip the per-layer searches and the transfer replay.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seeds sampling, operators, search, bootstrap.")
+@click.option(
+    "--no-per-layer", is_flag=True, help="Skip the per-layer searches and the transfer replay."
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seeds sampling, operators, search, bootstrap.",
+)
 @click.option("--no-cache", is_flag=True, help="Ignore and do not fill the verdict cache.")
-@click.option("--target-url", default=None, metavar="URL",
-              help="OpenAI-compatible base URL of a target model to put in the loop (e.g. http://127.0.0.1:8000/v1).")
+@click.option(
+    "--target-url",
+    default=None,
+    metavar="URL",
+    help="OpenAI-compatible base URL of a target model to put in the loop (e.g. http://127.0.0.1:8000/v1).",
+)
 @click.option("--target-model", default=None, help="Model name at --target-url.")
-@click.option("--target-api-key-env", default=None, metavar="VAR",
-              help="Environment variable holding the target's API key (never stored).")
+@click.option(
+    "--target-api-key-env",
+    default=None,
+    metavar="VAR",
+    help="Environment variable holding the target's API key (never stored).",
+)
 @click.option("--target-max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--target-system-prompt", default=None, help="System prompt sent to the target model.")
-@click.option("--output-layers", "output_layers_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Layers YAML judging the target model's answers (needs --target-url).")
-@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=1000, show_default=True,
-              help="Cluster-bootstrap replicates over behaviors.")
-@click.option("--counts-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write adaptive counts for 'ddrisk risk --counts'.")
-@click.option("--figures", "figures_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the attack figures (PNG and SVG) here.")
+@click.option(
+    "--target-system-prompt", default=None, help="System prompt sent to the target model."
+)
+@click.option(
+    "--output-layers",
+    "output_layers_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Layers YAML judging the target model's answers (needs --target-url).",
+)
+@click.option(
+    "--bootstrap",
+    "n_bootstrap",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Cluster-bootstrap replicates over behaviors.",
+)
+@click.option(
+    "--counts-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write adaptive counts for 'ddrisk risk --counts'.",
+)
+@click.option(
+    "--figures",
+    "figures_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write the attack figures (PNG and SVG) here.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @json_option
 def attack(**options: Any) -> None:
@@ -163,9 +265,13 @@ def attack(**options: Any) -> None:
     try:
         if progress_wanted:
             with _RichProgress() as bars:
-                run, analysis, manifest = run_attack_request(request, progress=bars, n_bootstrap=options["n_bootstrap"])
+                run, analysis, manifest = run_attack_request(
+                    request, progress=bars, n_bootstrap=options["n_bootstrap"]
+                )
         else:
-            run, analysis, manifest = run_attack_request(request, n_bootstrap=options["n_bootstrap"])
+            run, analysis, manifest = run_attack_request(
+                request, n_bootstrap=options["n_bootstrap"]
+            )
     except KeyboardInterrupt:
         click.echo(
             "\ninterrupted; every finished batch is stored. Resume with: ddrisk stress attack --resume"
@@ -217,8 +323,11 @@ def _print_operators(rows: list[dict[str, Any]]) -> None:
         if row.get("unavailable"):
             reversible = "unavailable"
         table.add_row(
-            terminal_text(row["name"]), terminal_text(row["category"]), reversible,
-            terminal_text(row["source"]), terminal_text(row.get("unavailable") or row["description"]),
+            terminal_text(row["name"]),
+            terminal_text(row["category"]),
+            reversible,
+            terminal_text(row["source"]),
+            terminal_text(row.get("unavailable") or row["description"]),
         )
     Console(highlight=False, soft_wrap=True).print(table)
 

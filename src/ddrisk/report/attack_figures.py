@@ -19,8 +19,6 @@ from ddrisk.report.escape import mpl_text
 if TYPE_CHECKING:
     from ddrisk.stress.attack.statistics import AttackAnalysis
 
-_RC = {"font.family": "DejaVu Sans", "font.size": 8.0}
-
 
 def _label(name: str) -> str:
     return "whole stack" if name == "stack" else mpl_text(name)
@@ -41,13 +39,24 @@ def rates_figure(analysis: AttackAnalysis) -> Figure:
     figure = Figure(figsize=(1.8 + 0.9 * max(len(names), 2), 3.2), layout="constrained")
     axes = figure.add_subplot()
     width = 0.38
-    axes.bar(x - width / 2, table["static"].fillna(0), width, label="static miss (original prompt)",
-             yerr=_errorbar(table["static"], table["static_lo"], table["static_hi"]), capsize=2,
-             color="#9ecae1")
-    axes.bar(x + width / 2, table["adaptive"].fillna(0), width,
-             label=f"adaptive bypass ({analysis.settings.get('budget')} queries)",
-             yerr=_errorbar(table["adaptive"], table["adaptive_lo"], table["adaptive_hi"]), capsize=2,
-             color="#de2d26")
+    axes.bar(
+        x - width / 2,
+        table["static"].fillna(0),
+        width,
+        label="static miss (original prompt)",
+        yerr=_errorbar(table["static"], table["static_lo"], table["static_hi"]),
+        capsize=2,
+        color="#9ecae1",
+    )
+    axes.bar(
+        x + width / 2,
+        table["adaptive"].fillna(0),
+        width,
+        label=f"adaptive bypass ({analysis.settings.get('budget')} queries)",
+        yerr=_errorbar(table["adaptive"], table["adaptive_lo"], table["adaptive_hi"]),
+        capsize=2,
+        color="#de2d26",
+    )
     stack = analysis.stack.get("adaptive")
     if stack is not None:
         axes.axhline(stack["estimate"], color="black", lw=1, ls="--", label="whole stack, adaptive")
@@ -72,14 +81,23 @@ def transfer_figure(analysis: AttackAnalysis) -> Figure:
         labels[i][j] = "-" if not row.n else f"{row.rate:.2f}\n{row.k}/{row.n}"
     for i, row in enumerate(analysis.layers.itertuples(index=False)):
         labels[i][i] = f"adaptive\n{row.adaptive:.2f}" if math.isfinite(row.adaptive) else "-"
-    figure = Figure(figsize=(1.8 + 1.1 * max(size, 2), 1.4 + 0.95 * max(size, 2)), layout="constrained")
+    figure = Figure(
+        figsize=(1.8 + 1.1 * max(size, 2), 1.4 + 0.95 * max(size, 2)), layout="constrained"
+    )
     axes = figure.add_subplot()
     image = axes.imshow(np.ma.masked_invalid(values), cmap="Reds", vmin=0.0, vmax=1.0)
     for i in range(size):
         for j in range(size):
             dark = bool(np.isfinite(values[i, j]) and values[i, j] > 0.6)
-            axes.text(j, i, labels[i][j], ha="center", va="center", fontsize=7,
-                      color="white" if dark else "black")
+            axes.text(
+                j,
+                i,
+                labels[i][j],
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if dark else "black",
+            )
     axes.set_xticks(range(size), [mpl_text(n) for n in layers], rotation=30, ha="right")
     axes.set_yticks(range(size), [mpl_text(n) for n in layers])
     axes.set_xlabel("replayed on layer B")
@@ -122,11 +140,15 @@ def save_attack_figures(analysis: AttackAnalysis, directory: str | Path) -> list
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 8.0}):
         for name, build in FIGURES:
             figure = build(analysis)
             for suffix in ("png", "svg"):
                 path = folder / f"{name}.{suffix}"
-                figure.savefig(path, dpi=150, metadata={"Date": None} if suffix == "svg" else {"Software": None})
+                figure.savefig(
+                    path,
+                    dpi=150,
+                    metadata={"Date": None} if suffix == "svg" else {"Software": None},
+                )
                 written.append(path)
     return written

@@ -95,8 +95,12 @@ def penalty_text(stack: dict[str, Any], confidence: float) -> str:
 
 def _rate(row: dict[str, Any], prefix: str, confidence: float) -> str:
     return rate_text(
-        row[f"{prefix}_k"], row[f"{prefix}_n"], estimate=row.get(prefix),
-        lo=row.get(f"{prefix}_lo"), hi=row.get(f"{prefix}_hi"), confidence=confidence,
+        row[f"{prefix}_k"],
+        row[f"{prefix}_n"],
+        estimate=row.get(prefix),
+        lo=row.get(f"{prefix}_lo"),
+        hi=row.get(f"{prefix}_hi"),
+        confidence=confidence,
     )
 
 
@@ -131,10 +135,10 @@ def render_attack_terminal(
     analysis: AttackAnalysis, manifest: dict[str, Any], *, run: dict[str, Any] | None = None
 ) -> None:
     """Print the attack summary with rich tables."""
+    import sys
+
     from rich.console import Console
     from rich.table import Table as RichTable
-
-    import sys
 
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     data = analysis.to_dict()
@@ -160,14 +164,17 @@ def render_attack_terminal(
         table.add_column(column, justify="left" if column == "layer" else "right")
     for row in data["layers"]:
         table.add_row(
-            terminal_text(row["layer"]), _rate(row, "static", confidence),
-            _rate(row, "adaptive", confidence), _num(row["median_queries_to_bypass"], 1),
+            terminal_text(row["layer"]),
+            _rate(row, "static", confidence),
+            _rate(row, "adaptive", confidence),
+            _num(row["median_queries_to_bypass"], 1),
         )
     console.print(table)
     if data["transfer"]:
         layers = [row["layer"] for row in data["layers"]]
         matrix = RichTable(
-            show_edge=False, pad_edge=False,
+            show_edge=False,
+            pad_edge=False,
             title="transfer: P(column passes | attack found against row), k/n",
         )
         matrix.add_column("found against")
@@ -178,7 +185,9 @@ def render_attack_terminal(
             values = []
             for target in layers:
                 r = cell.get((source, target))
-                values.append("-" if r is None or not r["n"] else f"{_num(r['rate'], 2)} {r['k']}/{r['n']}")
+                values.append(
+                    "-" if r is None or not r["n"] else f"{_num(r['rate'], 2)} {r['k']}/{r['n']}"
+                )
             matrix.add_row(terminal_text(source), *values)
         rows = {r["layer"]: r for r in data["layers"]}
         matrix.add_row("[dim]own adaptive[/dim]", *[_num(rows[n]["adaptive"], 2) for n in layers])
@@ -197,13 +206,18 @@ def render_attack_terminal(
         ops = [r for r in data["operators"] if r["in_master_keys"]]
         console.print(
             f"master keys found: {len(keys)}; operators in them: "
-            + (", ".join(f"{terminal_text(r['operator'])} {r['in_master_keys']}" for r in ops) or "none")
+            + (
+                ", ".join(f"{terminal_text(r['operator'])} {r['in_master_keys']}" for r in ops)
+                or "none"
+            )
             + f"; attacks found against one layer that passed every other: "
             f"{stack['behaviors_with_transferred_master_key']} behaviors"
         )
         for key in keys[:5]:
             chain = " > ".join(key["chain"]) or "(original prompt)"
-            console.print(f"  {terminal_text(key['item_id'])}: {terminal_text(chain)} ({key['queries']} queries)")
+            console.print(
+                f"  {terminal_text(key['item_id'])}: {terminal_text(chain)} ({key['queries']} queries)"
+            )
     for warning in data["warnings"]:
         console.print(f"warning: {terminal_text(warning)}")
     console.print(f"[dim]{MEANING}[/dim]")
@@ -242,17 +256,31 @@ def attack_sections(analysis: AttackAnalysis) -> list[Section]:
     confidence = analysis.confidence
     level = f"{confidence:.0%}"
     layer_rows = [
-        cells(row["layer"], _rate(row, "static", confidence), _rate(row, "adaptive", confidence),
-              _num(row["median_queries_to_bypass"], 1))
+        cells(
+            row["layer"],
+            _rate(row, "static", confidence),
+            _rate(row, "adaptive", confidence),
+            _num(row["median_queries_to_bypass"], 1),
+        )
         for row in data["layers"]
     ]
     transfer_rows = [
         cells(
-            r["source"], r["target"],
-            rate_text(r["k"], r["n"], estimate=r["rate"], lo=r["lo"], hi=r["hi"], confidence=confidence),
-            rate_text(r["rewritten_k"], r["rewritten_n"], estimate=r["rewritten_rate"],
-                      lo=r["rewritten_lo"], hi=r["rewritten_hi"], confidence=confidence),
-            _num(r["target_adaptive"]), _num(r["target_static"]),
+            r["source"],
+            r["target"],
+            rate_text(
+                r["k"], r["n"], estimate=r["rate"], lo=r["lo"], hi=r["hi"], confidence=confidence
+            ),
+            rate_text(
+                r["rewritten_k"],
+                r["rewritten_n"],
+                estimate=r["rewritten_rate"],
+                lo=r["rewritten_lo"],
+                hi=r["rewritten_hi"],
+                confidence=confidence,
+            ),
+            _num(r["target_adaptive"]),
+            _num(r["target_static"]),
         )
         for r in data["transfer"]
     ]
@@ -260,19 +288,39 @@ def attack_sections(analysis: AttackAnalysis) -> list[Section]:
     stack_rows = []
     if stack.get("adaptive") is not None:
         stack_rows = [
-            cells("adaptive bypass of the whole stack", observed_text(stack["adaptive"], confidence=confidence)),
-            cells("independence prediction (product of per-layer adaptive rates)",
-                  _interval(stack["independence_prediction"])),
-            cells("adaptive correlation penalty (observed / prediction)", penalty_text(stack, confidence)),
-            cells("static joint miss (original prompt passes every layer)",
-                  observed_text(stack["static_joint"], confidence=confidence)),
-            cells("median queries to the first master key", _num(stack.get("median_queries_to_master_key"), 1)),
-            cells("behaviors whose single-layer attack passed every other layer",
-                  str(stack["behaviors_with_transferred_master_key"])),
+            cells(
+                "adaptive bypass of the whole stack",
+                observed_text(stack["adaptive"], confidence=confidence),
+            ),
+            cells(
+                "independence prediction (product of per-layer adaptive rates)",
+                _interval(stack["independence_prediction"]),
+            ),
+            cells(
+                "adaptive correlation penalty (observed / prediction)",
+                penalty_text(stack, confidence),
+            ),
+            cells(
+                "static joint miss (original prompt passes every layer)",
+                observed_text(stack["static_joint"], confidence=confidence),
+            ),
+            cells(
+                "median queries to the first master key",
+                _num(stack.get("median_queries_to_master_key"), 1),
+            ),
+            cells(
+                "behaviors whose single-layer attack passed every other layer",
+                str(stack["behaviors_with_transferred_master_key"]),
+            ),
         ]
     keys = data["master_keys"]
     key_rows = [
-        cells(k["item_id"], k["behavior_id"], " > ".join(k["chain"]) or "(original prompt)", k["queries"])
+        cells(
+            k["item_id"],
+            k["behavior_id"],
+            " > ".join(k["chain"]) or "(original prompt)",
+            k["queries"],
+        )
         for k in keys[:MAX_KEYS_SHOWN]
     ]
     operator_rows = [
@@ -285,30 +333,65 @@ def attack_sections(analysis: AttackAnalysis) -> list[Section]:
             f"Per layer on {analysis.n_behaviors} behaviors: static miss of the original prompt next to "
             f"adaptive bypass within the budget (k/n = rate [{level} cluster bootstrap])",
             ["layer", "static miss", "adaptive bypass", "median queries to bypass"],
-            layer_rows, prov,
+            layer_rows,
+            prov,
         ),
-        FigureBlock("attack_rates", "Static miss vs adaptive bypass per layer.", prov,
-                    lambda: attack_figures.rates_figure(analysis)),
+        FigureBlock(
+            "attack_rates",
+            "Static miss vs adaptive bypass per layer.",
+            prov,
+            lambda: attack_figures.rates_figure(analysis),
+        ),
         Table(
             "Transfer: P(B passes | attack found against A), over all found attacks and over "
             "rewritten ones only, against B's own adaptive and static rates",
-            ["found against A", "replayed on B", "transfer", "transfer (rewritten only)",
-             "B adaptive", "B static"],
-            transfer_rows, prov,
+            [
+                "found against A",
+                "replayed on B",
+                "transfer",
+                "transfer (rewritten only)",
+                "B adaptive",
+                "B static",
+            ],
+            transfer_rows,
+            prov,
         ),
-        FigureBlock("attack_transfer", "Transfer matrix (diagonal: each layer's adaptive rate).", prov,
-                    lambda: attack_figures.transfer_figure(analysis)),
-        Table("The whole stack under adaptive attack", ["quantity", f"estimate [{level} interval]"],
-              stack_rows, prov),
-        FigureBlock("attack_curve", "Share of behaviors bypassed within b queries.", prov,
-                    lambda: attack_figures.curve_figure(analysis)),
-        Table("Operators in master keys and in single-layer bypasses",
-              ["operator", "category", "master keys", "single-layer bypasses"], operator_rows, prov),
+        FigureBlock(
+            "attack_transfer",
+            "Transfer matrix (diagonal: each layer's adaptive rate).",
+            prov,
+            lambda: attack_figures.transfer_figure(analysis),
+        ),
+        Table(
+            "The whole stack under adaptive attack",
+            ["quantity", f"estimate [{level} interval]"],
+            stack_rows,
+            prov,
+        ),
+        FigureBlock(
+            "attack_curve",
+            "Share of behaviors bypassed within b queries.",
+            prov,
+            lambda: attack_figures.curve_figure(analysis),
+        ),
+        Table(
+            "Operators in master keys and in single-layer bypasses",
+            ["operator", "category", "master keys", "single-layer bypasses"],
+            operator_rows,
+            prov,
+        ),
         Details(
             f"Master keys: {len(keys)} behavior(s) with a prompt every layer passed",
-            [Table(f"Master keys (first {min(len(keys), MAX_KEYS_SHOWN)} of {len(keys)})",
-                   ["item", "behavior", "operators", "queries"], key_rows, prov)]
-            if keys else [Paragraph("No master key was found within the budget.")],
+            [
+                Table(
+                    f"Master keys (first {min(len(keys), MAX_KEYS_SHOWN)} of {len(keys)})",
+                    ["item", "behavior", "operators", "queries"],
+                    key_rows,
+                    prov,
+                )
+            ]
+            if keys
+            else [Paragraph("No master key was found within the budget.")],
         ),
         Paragraph(MEANING),
     ]

@@ -170,8 +170,13 @@ def run_attack(
 
     registry, _ = build_registry()
     plan = AttackPlan(
-        SearchSettings(budget=budget, beam_width=beam_width, max_depth=max_depth,
-                       batch_size=batch_size, strategy=strategy),
+        SearchSettings(
+            budget=budget,
+            beam_width=beam_width,
+            max_depth=max_depth,
+            batch_size=batch_size,
+            strategy=strategy,
+        ),
         tuple(registry[name] for name in operators),
         seed=seed,
         per_layer=per_layer,
@@ -180,10 +185,17 @@ def run_attack(
     store = AttackStore(tmp_path)
     dataset = StressDataset("fake", tuple(items), seed=0)
     attack_dir = prepare_attack(
-        dataset=dataset, behaviors=list(items), layers=list(layers), sides={},
-        layer_specs=[], plan=plan, store=store,
+        dataset=dataset,
+        behaviors=list(items),
+        layers=list(layers),
+        sides={},
+        layer_specs=[],
+        plan=plan,
+        store=store,
     )
-    result = execute_attack(attack_dir, layers=list(layers), plan=plan, store=store, use_cache=use_cache)
+    result = execute_attack(
+        attack_dir, layers=list(layers), plan=plan, store=store, use_cache=use_cache
+    )
     return attack_dir, result, plan
 
 

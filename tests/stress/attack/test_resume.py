@@ -106,7 +106,7 @@ def test_sigkill_mid_attack_then_resume_equals_an_uninterrupted_attack(
     assert store.latest_unfinished() == attack_dir
 
     resumed = execute_attack(attack_dir, layers=_layers(), plan=_plan(), store=store, resumed=True)
-    reference_dir, reference, _ = run_attack(
+    reference_dir, _, _ = run_attack(
         tmp_path / "clean", _layers(), behaviors(8), operators=OPERATORS, **SETTINGS
     )
     killed_rows, clean_rows = _rows(attack_dir), _rows(reference_dir)
@@ -121,10 +121,17 @@ def test_sigkill_mid_attack_then_resume_equals_an_uninterrupted_attack(
 
 
 def test_resume_refuses_a_changed_plan_or_layer(tmp_path: Path) -> None:
-    attack_dir, _, plan = run_attack(tmp_path, _layers(), behaviors(2), operators=OPERATORS, **SETTINGS)
+    attack_dir, _, plan = run_attack(
+        tmp_path, _layers(), behaviors(2), operators=OPERATORS, **SETTINGS
+    )
     store = AttackStore(tmp_path)
     other = AttackPlan(SearchSettings(budget=10, max_depth=2, batch_size=3), plan.operators)
-    with pytest.raises(InputError, match="attack.settings"):
+    with pytest.raises(InputError, match=r"attack\.settings"):
         execute_attack(attack_dir, layers=_layers(), plan=other, store=store)
     with pytest.raises(InputError, match="configuration changed"):
-        execute_attack(attack_dir, layers=[Hashy("slow", keep=2), Hashy("fast", keep=3)], plan=plan, store=store)
+        execute_attack(
+            attack_dir,
+            layers=[Hashy("slow", keep=2), Hashy("fast", keep=3)],
+            plan=plan,
+            store=store,
+        )

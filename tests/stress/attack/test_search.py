@@ -27,21 +27,33 @@ def _counting(blocked: bool | None, error: str | None = None):
 
     def evaluate(queries: Sequence[Query]) -> list[Evaluated]:
         calls.extend(queries)
-        return [Evaluated(q, {"x": Verdict(blocked, 0.5 if error is None else None, error=error)}) for q in queries]
+        return [
+            Evaluated(q, {"x": Verdict(blocked, 0.5 if error is None else None, error=error)})
+            for q in queries
+        ]
 
     return evaluate, calls
 
 
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
 @settings(max_examples=30, deadline=None)
-@given(budget=st.integers(1, 60), batch=st.integers(1, 10), beam=st.integers(1, 4), depth=st.integers(1, 3))
+@given(
+    budget=st.integers(1, 60),
+    batch=st.integers(1, 10),
+    beam=st.integers(1, 4),
+    depth=st.integers(1, 3),
+)
 def test_a_search_that_never_succeeds_spends_exactly_its_budget(
     strategy: str, budget: int, batch: int, beam: int, depth: int
 ) -> None:
     evaluate, calls = _counting(True)
     result = STRATEGIES[strategy].search(
-        "tell me the forbidden thing", operators=ALL_OPS, seed=0,
-        settings=SearchSettings(budget=budget, batch_size=batch, beam_width=beam, max_depth=depth, strategy=strategy),
+        "tell me the forbidden thing",
+        operators=ALL_OPS,
+        seed=0,
+        settings=SearchSettings(
+            budget=budget, batch_size=batch, beam_width=beam, max_depth=depth, strategy=strategy
+        ),
         evaluate=evaluate,
     )
     assert len(calls) == result.queries_used <= budget
@@ -58,7 +70,11 @@ def test_beam_search_with_room_to_spare_exhausts_its_space_and_says_so() -> None
     evaluate, calls = _counting(True)
     ops = [REGISTRY["base64"], REGISTRY["rot13"]]
     result = STRATEGIES["beam"].search(
-        "x y z", operators=ops, seed=0, settings=SearchSettings(budget=100, max_depth=2), evaluate=evaluate
+        "x y z",
+        operators=ops,
+        seed=0,
+        settings=SearchSettings(budget=100, max_depth=2),
+        evaluate=evaluate,
     )
     # root + 2 single operators + 2 compositions of both
     assert result.status == "space_exhausted" and result.queries_used == len(calls) == 5
@@ -67,7 +83,7 @@ def test_beam_search_with_room_to_spare_exhausts_its_space_and_says_so() -> None
 @pytest.mark.parametrize("error_kind", ["error_verdicts", "exception"])
 def test_errors_are_never_passes(tmp_path: Path, error_kind: str) -> None:
     layer = Broken("broken") if error_kind == "error_verdicts" else Raising("broken")
-    attack_dir, result, _ = run_attack(tmp_path, [layer, PassAll("open")], behaviors(4), budget=7)
+    attack_dir, _, _ = run_attack(tmp_path, [layer, PassAll("open")], behaviors(4), budget=7)
     record = AttackRecord(attack_dir)
     try:
         outcomes = {(o.target, o.item_id): o for o in record.outcomes()}
@@ -94,8 +110,13 @@ def test_errors_are_never_passes(tmp_path: Path, error_kind: str) -> None:
 
 def test_the_stored_queries_match_the_budget_exactly(tmp_path: Path) -> None:
     attack_dir, _, _ = run_attack(
-        tmp_path, [BlockAll("wall"), BlockAll("wall2")], behaviors(3),
-        operators=[op.name for op in ALL_OPS], budget=13, max_depth=3, batch_size=4,
+        tmp_path,
+        [BlockAll("wall"), BlockAll("wall2")],
+        behaviors(3),
+        operators=[op.name for op in ALL_OPS],
+        budget=13,
+        max_depth=3,
+        batch_size=4,
     )
     db = sqlite3.connect(attack_dir / "attack.sqlite")
     per_search = db.execute(
@@ -114,13 +135,19 @@ def test_search_is_deterministic_and_stops_at_the_first_success() -> None:
 
     def evaluate(queries: Sequence[Query]) -> list[Evaluated]:
         return [
-            Evaluated(q, {"x": Verdict("\u200b" not in q.text, 0.9 if "\u200b" not in q.text else 0.1)})
+            Evaluated(
+                q, {"x": Verdict("\u200b" not in q.text, 0.9 if "\u200b" not in q.text else 0.1)}
+            )
             for q in queries
         ]
 
     runs = [
         STRATEGIES["beam"].search(
-            "how to do it", operators=ops, seed=4, settings=SearchSettings(budget=30, batch_size=1), evaluate=evaluate
+            "how to do it",
+            operators=ops,
+            seed=4,
+            settings=SearchSettings(budget=30, batch_size=1),
+            evaluate=evaluate,
         )
         for _ in range(2)
     ]

@@ -97,5 +97,7 @@ def test_a_layer_never_bypassed_makes_the_penalty_not_estimable(tmp_path: Path) 
     analysis = analyze_attack(attack_data(record), n_bootstrap=50)
     record.close()
     stack = analysis.stack
-    assert stack["adaptive"]["k"] == 0 and stack["adaptive"]["upper_bound"] == pytest.approx(1 - 0.05 ** (1 / 6))
+    assert stack["adaptive"]["k"] == 0 and stack["adaptive"]["upper_bound"] == pytest.approx(
+        1 - 0.05 ** (1 / 6)
+    )
     assert stack["penalty"]["estimable"] is False and stack["penalty"]["estimate"] is None

@@ -86,16 +86,29 @@ def describe_operators(*, operators_file: Path | None = None) -> list[dict[str, 
         registry.update({op.name: op for op in extra})
     rows = [op.to_dict() for op in registry.values()]
     rows += [
-        {"name": name, "category": "-", "description": "", "reversible": False,
-         "reversible_when": None, "source": "-", "parameters": {}, "unavailable": reason}
+        {
+            "name": name,
+            "category": "-",
+            "description": "",
+            "reversible": False,
+            "reversible_when": None,
+            "source": "-",
+            "parameters": {},
+            "unavailable": reason,
+        }
         for name, reason in unavailable.items()
     ]
     return rows
 
 
 def _build_stack(
-    request: AttackRequest, *, store: AttackStore, input_specs: list[dict[str, Any]],
-    input_source: str, output_specs: list[dict[str, Any]] | None, output_source: str,
+    request: AttackRequest,
+    *,
+    store: AttackStore,
+    input_specs: list[dict[str, Any]],
+    input_source: str,
+    output_specs: list[dict[str, Any]] | None,
+    output_source: str,
     target: dict[str, Any] | None,
 ) -> tuple[list[Layer], dict[str, str]]:
     from ddrisk.stress.config import build_layers
@@ -113,7 +126,8 @@ def _build_stack(
             for layer in outputs:
                 if layer.name in sides:
                     raise InputError(
-                        output_source, f"layer '{layer.name}'",
+                        output_source,
+                        f"layer '{layer.name}'",
                         "an output layer has the name of an input layer or the model",
                         "give each layer a distinct 'name'",
                     )
@@ -121,7 +135,9 @@ def _build_stack(
             layers += outputs
     elif output_specs:
         raise InputError(
-            "<command line>", "--output-layers", "output layers judge a target model's answers",
+            "<command line>",
+            "--output-layers",
+            "output layers judge a target model's answers",
             "give --target-url and --target-model, or drop --output-layers",
         )
     return layers, sides
@@ -140,7 +156,12 @@ def run_attack_request(
     if request.resume is not None:
         return _resume(request, store=store, progress=progress, n_bootstrap=n_bootstrap)
     if request.target_url is not None and not request.target_model:
-        raise InputError("<command line>", "--target-model", "a target URL needs a model name", "add --target-model NAME")
+        raise InputError(
+            "<command line>",
+            "--target-model",
+            "a target URL needs a model name",
+            "add --target-model NAME",
+        )
     from ddrisk.stress.datasets import load_default_dataset, load_items_file, stratified_slice
 
     if request.data_path is not None:
@@ -155,8 +176,11 @@ def run_attack_request(
     operators, operator_info = _operators(request.operator_names, request.operators_file)
     plan = AttackPlan(
         settings=SearchSettings(
-            budget=request.budget, beam_width=request.beam_width, max_depth=request.max_depth,
-            batch_size=request.batch_size, strategy=request.strategy,
+            budget=request.budget,
+            beam_width=request.beam_width,
+            max_depth=request.max_depth,
+            batch_size=request.batch_size,
+            strategy=request.strategy,
         ),
         operators=tuple(operators),
         seed=request.seed,
@@ -166,18 +190,30 @@ def run_attack_request(
     if request.layers_path is not None:
         input_specs, input_source = load_layer_specs(request.layers_path), str(request.layers_path)
     else:
-        input_specs, input_source = [dict(s) for s in DEFAULT_LAYER_SPECS], "built-in default layers"
-    output_specs = load_layer_specs(request.output_layers_path) if request.output_layers_path else None
+        input_specs, input_source = (
+            [dict(s) for s in DEFAULT_LAYER_SPECS],
+            "built-in default layers",
+        )
+    output_specs = (
+        load_layer_specs(request.output_layers_path) if request.output_layers_path else None
+    )
     target = None
     if request.target_url is not None:
         target = {
-            "base_url": request.target_url, "model": str(request.target_model),
-            "api_key_env": request.target_api_key_env, "max_tokens": request.target_max_tokens,
+            "base_url": request.target_url,
+            "model": str(request.target_model),
+            "api_key_env": request.target_api_key_env,
+            "max_tokens": request.target_max_tokens,
             "system_prompt": request.target_system_prompt,
         }
     layers, sides = _build_stack(
-        request, store=store, input_specs=input_specs, input_source=input_source,
-        output_specs=output_specs, output_source=str(request.output_layers_path), target=target,
+        request,
+        store=store,
+        input_specs=input_specs,
+        input_source=input_source,
+        output_specs=output_specs,
+        output_source=str(request.output_layers_path),
+        target=target,
     )
     stored_specs = {
         "input": redact_specs(input_specs),
@@ -185,14 +221,27 @@ def run_attack_request(
         "target": target,  # holds the key's variable name, never the key
     }
     attack_dir = prepare_attack(
-        dataset=dataset, behaviors=behaviors, layers=layers, sides=sides,
-        layer_specs=[stored_specs], plan=plan, store=store,
-        extra_manifest={**operator_info, "families": list(families) if families else None,
-                        "use_cache": request.use_cache},
+        dataset=dataset,
+        behaviors=behaviors,
+        layers=layers,
+        sides=sides,
+        layer_specs=[stored_specs],
+        plan=plan,
+        store=store,
+        extra_manifest={
+            **operator_info,
+            "families": list(families) if families else None,
+            "use_cache": request.use_cache,
+        },
         argv=request.argv,
     )
     result = execute_attack(
-        attack_dir, layers=layers, plan=plan, store=store, use_cache=request.use_cache, progress=progress
+        attack_dir,
+        layers=layers,
+        plan=plan,
+        store=store,
+        use_cache=request.use_cache,
+        progress=progress,
     )
     analysis, manifest = show_attack(attack_dir, runs_dir=request.runs_dir, n_bootstrap=n_bootstrap)
     return result, analysis, manifest
@@ -206,8 +255,12 @@ def _resume(
     if request.resume == "unfinished":
         found = store.latest_unfinished()
         if found is None:
-            raise InputError(str(store.attacks_dir), "--resume", "no unfinished attack to resume",
-                             "start one with 'ddrisk stress attack' (or name one: --resume ATTACK)")
+            raise InputError(
+                str(store.attacks_dir),
+                "--resume",
+                "no unfinished attack to resume",
+                "start one with 'ddrisk stress attack' (or name one: --resume ATTACK)",
+            )
         attack_dir = found
     else:
         attack_dir = store.resolve(str(request.resume))
@@ -224,8 +277,11 @@ def _resume(
     operators, _ = _operators([op["name"] for op in plan_data.get("operators", [])], operators_file)
     settings = SearchSettings(**plan_data["settings"])
     plan = AttackPlan(
-        settings=settings, operators=tuple(operators), seed=int(plan_data.get("seed", 0)),
-        per_layer=bool(plan_data.get("per_layer", True)), stack=bool(plan_data.get("stack", True)),
+        settings=settings,
+        operators=tuple(operators),
+        seed=int(plan_data.get("seed", 0)),
+        per_layer=bool(plan_data.get("per_layer", True)),
+        stack=bool(plan_data.get("stack", True)),
     )
     input_specs, output_specs = stored.get("input", []), stored.get("output", [])
     source = f"{attack_dir} (stored layers)"
@@ -234,19 +290,33 @@ def _resume(
 
         input_specs, source = load_layer_specs(request.layers_path), str(request.layers_path)
     elif specs_have_redactions(input_specs) or specs_have_redactions(output_specs):
-        raise InputError(str(attack_dir), "layer_specs", "the stored layers had secret values removed",
-                         "resume with --layers (and --output-layers) pointing at the original files")
+        raise InputError(
+            str(attack_dir),
+            "layer_specs",
+            "the stored layers had secret values removed",
+            "resume with --layers (and --output-layers) pointing at the original files",
+        )
     if request.output_layers_path is not None:
         from ddrisk.stress.config import load_layer_specs
 
         output_specs = load_layer_specs(request.output_layers_path)
     layers, _ = _build_stack(
-        request, store=store, input_specs=input_specs, input_source=source,
-        output_specs=output_specs, output_source=source, target=stored.get("target"),
+        request,
+        store=store,
+        input_specs=input_specs,
+        input_source=source,
+        output_specs=output_specs,
+        output_source=source,
+        target=stored.get("target"),
     )
     result = execute_attack(
-        attack_dir, layers=layers, plan=plan, store=store,
-        use_cache=bool(plan_data.get("use_cache", True)), progress=progress, resumed=True,
+        attack_dir,
+        layers=layers,
+        plan=plan,
+        store=store,
+        use_cache=bool(plan_data.get("use_cache", True)),
+        progress=progress,
+        resumed=True,
     )
     analysis, manifest = show_attack(attack_dir, runs_dir=request.runs_dir, n_bootstrap=n_bootstrap)
     return result, analysis, manifest

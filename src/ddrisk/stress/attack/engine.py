@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ddrisk.errors import InputError
 from ddrisk.stress.attack.store import AttackRecord, OutcomeRow
@@ -60,7 +60,10 @@ def checked(layer: Layer, items: Sequence[Item]) -> list[Verdict]:
         message = f"layer returned {len(verdicts)} verdicts for {len(items)} items"
         return [Verdict(None, error=message) for _ in items]
     if not all(isinstance(v, Verdict) for v in verdicts):
-        return [Verdict(None, error="layer returned something other than Verdict objects") for _ in items]
+        return [
+            Verdict(None, error="layer returned something other than Verdict objects")
+            for _ in items
+        ]
     return verdicts
 
 
@@ -129,14 +132,25 @@ class QueryEngine:
                 missing = [k for k in range(len(requests)) if name not in results[k]]
                 if not missing:
                     continue
-                verdicts, cached = self._compute(name, [requests[k] for k in missing], results, missing)
+                verdicts, cached = self._compute(
+                    name, [requests[k] for k in missing], results, missing
+                )
                 for k, verdict, was_cached in zip(missing, verdicts, cached, strict=True):
                     results[k][name] = verdict
                     item, query = requests[k]
                     if name in layer_names or side == "model":
                         new_rows.append(
-                            (phase, target, item.item_id, query.index, query.chain,
-                             query.text_sha256, name, _storable(verdict), was_cached)
+                            (
+                                phase,
+                                target,
+                                item.item_id,
+                                query.index,
+                                query.chain,
+                                query.text_sha256,
+                                name,
+                                _storable(verdict),
+                                was_cached,
+                            )
                         )
         if new_rows or outcomes:
             self.record.record_queries(new_rows, outcomes=outcomes)
@@ -154,7 +168,8 @@ class QueryEngine:
         verdicts: list[Verdict | None] = [None] * len(requests)
         items: list[Item | None] = []
         for k, (item, query) in enumerate(requests):
-            text, role = query.text, "user"
+            text: str = query.text
+            role: Literal["user", "assistant"] = "user"
             if side == "output":
                 model_verdict = results[positions[k]].get(str(self.model_name))
                 answer = None if model_verdict is None else model_verdict.detail.get("answer")
@@ -164,7 +179,9 @@ class QueryEngine:
                     continue
                 text, role = answer, "assistant"
             items.append(
-                Item(f"{item.item_id}#{query.index}", text, item.family, item.behavior_id, True, role)  # type: ignore[arg-type]
+                Item(
+                    f"{item.item_id}#{query.index}", text, item.family, item.behavior_id, True, role
+                )
             )
         live = [(k, it) for k, it in enumerate(items) if it is not None]
         cached_flags = [False] * len(requests)
@@ -185,9 +202,13 @@ class QueryEngine:
                 verdicts[k] = verdict
             if self.cache is not None:
                 self.cache.store(
-                    name, self.config_hashes[name], [(it, v) for (_, it), v in zip(to_compute, fresh, strict=True)]
+                    name,
+                    self.config_hashes[name],
+                    [(it, v) for (_, it), v in zip(to_compute, fresh, strict=True)],
                 )
-        return [v if v is not None else Verdict(None, error="not evaluated") for v in verdicts], cached_flags
+        return [
+            v if v is not None else Verdict(None, error="not evaluated") for v in verdicts
+        ], cached_flags
 
 
 def _storable(verdict: Verdict) -> Verdict:

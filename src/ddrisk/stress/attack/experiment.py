@@ -117,7 +117,9 @@ class AttackRunResult:
         }
 
 
-def harmful_behaviors(dataset: StressDataset, *, families: Sequence[str] | None = None) -> list[Item]:
+def harmful_behaviors(
+    dataset: StressDataset, *, families: Sequence[str] | None = None
+) -> list[Item]:
     """The harmful items of a dataset (optionally of some families) as behaviors to attack."""
     chosen = [
         item
@@ -151,8 +153,12 @@ def prepare_attack(
 
     records = describe_layers(layers)
     manifest = build_manifest(
-        dataset=dataset, records=records, seed=plan.seed, limit=len(behaviors),
-        options=RunOptions(), argv=argv,
+        dataset=dataset,
+        records=records,
+        seed=plan.seed,
+        limit=len(behaviors),
+        options=RunOptions(),
+        argv=argv,
     )
     manifest.pop("options", None)
     manifest["format"] = ATTACK_FORMAT
@@ -299,7 +305,9 @@ def _run_phases(
                 engine.evaluate("transfer", source, others, requests[start : start + 64])
             progress.advance("transfer replay", 1)
     if plan.stack:
-        _search_all(engine, record, behaviors, STACK_TARGET, list(available), plan, progress, "vs stack")
+        _search_all(
+            engine, record, behaviors, STACK_TARGET, list(available), plan, progress, "vs stack"
+        )
 
 
 def _search_all(
@@ -330,8 +338,14 @@ def _search_all(
         )
         record.record_outcome(
             OutcomeRow(
-                "search", target, item.item_id, outcome.status, outcome.queries_used,
-                outcome.first_success, outcome.chain, outcome.text,
+                "search",
+                target,
+                item.item_id,
+                outcome.status,
+                outcome.queries_used,
+                outcome.first_success,
+                outcome.chain,
+                outcome.text,
             )
         )
         progress.advance(label, 1)

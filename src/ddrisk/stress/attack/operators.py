@@ -338,7 +338,9 @@ def _split_transform(text: str, rng: np.random.Generator) -> str:
     bounds = [0, *cuts, len(text)]
     parts = [text[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
     names = _SPLIT_NAMES[: len(parts)]
-    lines = [f"Let {n} = {json.dumps(p, ensure_ascii=False)}" for n, p in zip(names, parts)]
+    lines = [
+        f"Let {n} = {json.dumps(p, ensure_ascii=False)}" for n, p in zip(names, parts, strict=True)
+    ]
     return "\n".join([*lines, _SPLIT_TAIL.format(sum=" + ".join(names))])
 
 

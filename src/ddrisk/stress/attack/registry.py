@@ -198,7 +198,7 @@ def _import_callable(reference: str, *, source: str, where: str) -> Callable[...
         ) from None
     if not callable(value):
         raise InputError(source, where, f"{reference!r} is not callable", "name a function")
-    return value  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return,unused-ignore]
 
 
 def load_operators_file(
@@ -228,7 +228,9 @@ def load_operators_file(
         except ValidationError as error:
             first = error.errors()[0]
             loc = tuple(first["loc"])
-            raise document.error((*where, *loc), first["msg"], "see the operators file format") from None
+            raise document.error(
+                (*where, *loc), first["msg"], "see the operators file format"
+            ) from None
         if entry.name in known:
             raise document.error((*where, "name"), f"'{entry.name}' already exists", "rename it")
         if (entry.target is None) == (entry.chain is None):

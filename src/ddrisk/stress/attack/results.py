@@ -56,7 +56,9 @@ def attack_data(record: AttackRecord) -> AttackData:
         hit = outcome.status == "found"
         if outcome.target == STACK_TARGET:
             stack_found[i] = float(hit)
-            stack_first[i] = float(outcome.first_success) if hit and outcome.first_success else np.nan
+            stack_first[i] = (
+                float(outcome.first_success) if hit and outcome.first_success else np.nan
+            )
             stack_chains[i] = outcome.chain if hit else None
         elif outcome.target in col_of:
             j = col_of[outcome.target]

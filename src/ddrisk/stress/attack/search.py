@@ -91,7 +91,9 @@ class Evaluated:
 
     @property
     def passed(self) -> bool:
-        return bool(self.verdicts) and all(v.blocked is False and v.error is None for v in self.verdicts.values())
+        return bool(self.verdicts) and all(
+            v.blocked is False and v.error is None for v in self.verdicts.values()
+        )
 
 
 @dataclass(frozen=True)
@@ -247,9 +249,9 @@ class BeamSearch:
             if not candidates:
                 break
             evaluated = budget.submit([(node.chain, node.text) for node in candidates])
-            ranked = sorted(
-                range(len(evaluated)), key=lambda k: (fitness(evaluated[k]), k)
-            )[: settings.beam_width]
+            ranked = sorted(range(len(evaluated)), key=lambda k: (fitness(evaluated[k]), k))[
+                : settings.beam_width
+            ]
             beam = [_Node(evaluated[k].query.chain, evaluated[k].query.text) for k in ranked]
         return budget.result()
 

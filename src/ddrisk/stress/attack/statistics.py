@@ -80,13 +80,27 @@ class AttackData:
     def input_sha256(self) -> str:
         """SHA-256 of the measurements (behaviors, layers, every array): the input hash results cite."""
         digest = hashlib.sha256()
-        digest.update(json.dumps({
-            "behaviors": self.behaviors[["item_id", "behavior_id"]].astype(str).to_numpy().tolist(),
-            "layers": list(self.layers),
-            "chains": [[list(c) if c else None for c in row] for row in self.chains],
-            "stack_chains": [list(c) if c else None for c in self.stack_chains],
-        }).encode())
-        for array in (self.static, self.found, self.first, self.transfer, self.stack_found, self.stack_first):
+        digest.update(
+            json.dumps(
+                {
+                    "behaviors": self.behaviors[["item_id", "behavior_id"]]
+                    .astype(str)
+                    .to_numpy()
+                    .tolist(),
+                    "layers": list(self.layers),
+                    "chains": [[list(c) if c else None for c in row] for row in self.chains],
+                    "stack_chains": [list(c) if c else None for c in self.stack_chains],
+                }
+            ).encode()
+        )
+        for array in (
+            self.static,
+            self.found,
+            self.first,
+            self.transfer,
+            self.stack_found,
+            self.stack_first,
+        ):
             digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
         return digest.hexdigest()
 
@@ -189,33 +203,38 @@ class AttackAnalysis:
             }
         }
         if self.stack.get("adaptive") is not None:
-            out["joint"] = {"failures": int(self.stack["adaptive"]["k"]), "n": int(self.stack["adaptive"]["n"])}
+            out["joint"] = {
+                "failures": int(self.stack["adaptive"]["k"]),
+                "n": int(self.stack["adaptive"]["n"]),
+            }
         return out
 
     def to_dict(self) -> dict[str, Any]:
         """Keys: format, model, attack_id, input_sha256, seed, n_bootstrap, confidence, method,
         settings, n_behaviors, layers[], transfer[], stack, curve[], master_keys[], operators[],
         counts_for_risk, warnings."""
-        return _json({
-            "format": ANALYSIS_FORMAT,
-            "model": MODEL_NAME,
-            "attack_id": self.attack_id,
-            "input_sha256": self.input_sha256,
-            "seed": self.seed,
-            "n_bootstrap": self.n_bootstrap,
-            "confidence": self.confidence,
-            "method": BOOTSTRAP_METHOD,
-            "settings": self.settings,
-            "n_behaviors": self.n_behaviors,
-            "layers": self.layers.to_dict(orient="records"),
-            "transfer": self.transfer.to_dict(orient="records"),
-            "stack": self.stack,
-            "curve": self.curve.to_dict(orient="records"),
-            "master_keys": list(self.master_keys),
-            "operators": self.operators.to_dict(orient="records"),
-            "counts_for_risk": self.counts_for_risk(),
-            "warnings": list(self.warnings),
-        })
+        return _json(
+            {
+                "format": ANALYSIS_FORMAT,
+                "model": MODEL_NAME,
+                "attack_id": self.attack_id,
+                "input_sha256": self.input_sha256,
+                "seed": self.seed,
+                "n_bootstrap": self.n_bootstrap,
+                "confidence": self.confidence,
+                "method": BOOTSTRAP_METHOD,
+                "settings": self.settings,
+                "n_behaviors": self.n_behaviors,
+                "layers": self.layers.to_dict(orient="records"),
+                "transfer": self.transfer.to_dict(orient="records"),
+                "stack": self.stack,
+                "curve": self.curve.to_dict(orient="records"),
+                "master_keys": list(self.master_keys),
+                "operators": self.operators.to_dict(orient="records"),
+                "counts_for_risk": self.counts_for_risk(),
+                "warnings": list(self.warnings),
+            }
+        )
 
 
 def analyze_attack(
@@ -244,17 +263,40 @@ def analyze_attack(
     searched = (~np.isnan(data.found)).astype(float)
     t_pass = np.nan_to_num(data.transfer, nan=0.0).reshape(n, L * L)
     t_dec = (~np.isnan(data.transfer)).astype(float).reshape(n, L * L)
-    rewritten = np.array(
-        [[1.0 if (data.chains[a][i]) else 0.0 for a in range(L) for _ in range(L)] for i in range(n)]
-    ).reshape(n, L * L) if n else np.zeros((0, L * L))
+    rewritten = (
+        np.array(
+            [
+                [1.0 if (data.chains[a][i]) else 0.0 for a in range(L) for _ in range(L)]
+                for i in range(n)
+            ]
+        ).reshape(n, L * L)
+        if n
+        else np.zeros((0, L * L))
+    )
     stack_found = np.nan_to_num(data.stack_found, nan=0.0)
     stack_searched = (~np.isnan(data.stack_found)).astype(float)
     all_decided = (static_dec.sum(axis=1) == L).astype(float) if L else np.zeros(n)
     all_pass = ((static_pass.sum(axis=1) == L) & (all_decided == 1)).astype(float)
-    columns = np.column_stack([
-        static_pass, static_dec, found, searched, t_pass, t_dec, t_pass * rewritten,
-        t_dec * rewritten, stack_found, stack_searched, all_pass, all_decided,
-    ]) if n else np.zeros((0, 4 * L + 4 * L * L + 4))
+    columns = (
+        np.column_stack(
+            [
+                static_pass,
+                static_dec,
+                found,
+                searched,
+                t_pass,
+                t_dec,
+                t_pass * rewritten,
+                t_dec * rewritten,
+                stack_found,
+                stack_searched,
+                all_pass,
+                all_decided,
+            ]
+        )
+        if n
+        else np.zeros((0, 4 * L + 4 * L * L + 4))
+    )
     boot = _Bootstrap(data.behaviors["behavior_id"].astype(str).to_numpy(), n_bootstrap, seed)
     point, reps = boot.sums(columns)
 
@@ -262,9 +304,18 @@ def analyze_attack(
         parts = {}
         offset = 0
         for name, width in (
-            ("static_k", L), ("static_n", L), ("adaptive_k", L), ("adaptive_n", L),
-            ("t_k", L * L), ("t_n", L * L), ("tr_k", L * L), ("tr_n", L * L),
-            ("stack_k", 1), ("stack_n", 1), ("joint_k", 1), ("joint_n", 1),
+            ("static_k", L),
+            ("static_n", L),
+            ("adaptive_k", L),
+            ("adaptive_n", L),
+            ("t_k", L * L),
+            ("t_n", L * L),
+            ("tr_k", L * L),
+            ("tr_n", L * L),
+            ("stack_k", 1),
+            ("stack_n", 1),
+            ("joint_k", 1),
+            ("joint_n", 1),
         ):
             parts[name] = sums[..., offset : offset + width]
             offset += width
@@ -300,22 +351,33 @@ def analyze_attack(
 
     # -- per layer
     layer_rows = []
-    for l, layer in enumerate(data.layers):
-        sk, sn = int(counts["static_k"][l]), int(counts["static_n"][l])
-        ak, an = int(counts["adaptive_k"][l]), int(counts["adaptive_n"][l])
-        s_lo, s_hi = ci("static", (l,))
-        a_lo, a_hi = ci("adaptive", (l,))
-        firsts = data.first[:, l][np.isfinite(data.first[:, l])]
-        layer_rows.append({
-            "layer": layer,
-            "static_k": sk, "static_n": sn, "static": est["static"][l], "static_lo": s_lo, "static_hi": s_hi,
-            "adaptive_k": ak, "adaptive_n": an, "adaptive": est["adaptive"][l],
-            "adaptive_lo": a_lo, "adaptive_hi": a_hi,
-            "median_queries_to_bypass": float(np.median(firsts)) if firsts.size else math.nan,
-            "errors_static": n - sn,
-        })
+    for col, layer in enumerate(data.layers):
+        sk, sn = int(counts["static_k"][col]), int(counts["static_n"][col])
+        ak, an = int(counts["adaptive_k"][col]), int(counts["adaptive_n"][col])
+        s_lo, s_hi = ci("static", (col,))
+        a_lo, a_hi = ci("adaptive", (col,))
+        firsts = data.first[:, col][np.isfinite(data.first[:, col])]
+        layer_rows.append(
+            {
+                "layer": layer,
+                "static_k": sk,
+                "static_n": sn,
+                "static": est["static"][col],
+                "static_lo": s_lo,
+                "static_hi": s_hi,
+                "adaptive_k": ak,
+                "adaptive_n": an,
+                "adaptive": est["adaptive"][col],
+                "adaptive_lo": a_lo,
+                "adaptive_hi": a_hi,
+                "median_queries_to_bypass": float(np.median(firsts)) if firsts.size else math.nan,
+                "errors_static": n - sn,
+            }
+        )
         if sn < n:
-            warnings.append(f"{layer}: {n - sn} original prompt(s) got error verdicts (left out of n)")
+            warnings.append(
+                f"{layer}: {n - sn} original prompt(s) got error verdicts (left out of n)"
+            )
     layers = pd.DataFrame(layer_rows)
 
     # -- transfer matrix
@@ -330,19 +392,47 @@ def analyze_attack(
             lo, hi = ci("transfer", (idx,))
             r_lo, r_hi = ci("transfer_rewritten", (idx,))
             static_b = est["static"][b]
-            transfer_rows.append({
-                "source": source, "target": target, "k": k, "n": m,
-                "rate": est["transfer"][idx], "lo": lo, "hi": hi,
-                "rewritten_k": rk, "rewritten_n": rm, "rewritten_rate": est["transfer_rewritten"][idx],
-                "rewritten_lo": r_lo, "rewritten_hi": r_hi,
-                "target_adaptive": est["adaptive"][b], "target_static": static_b,
-                "lift_over_static": (est["transfer"][idx] / static_b) if static_b and static_b > 0 else math.nan,
-            })
-    transfer = pd.DataFrame(transfer_rows, columns=[
-        "source", "target", "k", "n", "rate", "lo", "hi", "rewritten_k", "rewritten_n",
-        "rewritten_rate", "rewritten_lo", "rewritten_hi", "target_adaptive", "target_static",
-        "lift_over_static",
-    ])
+            transfer_rows.append(
+                {
+                    "source": source,
+                    "target": target,
+                    "k": k,
+                    "n": m,
+                    "rate": est["transfer"][idx],
+                    "lo": lo,
+                    "hi": hi,
+                    "rewritten_k": rk,
+                    "rewritten_n": rm,
+                    "rewritten_rate": est["transfer_rewritten"][idx],
+                    "rewritten_lo": r_lo,
+                    "rewritten_hi": r_hi,
+                    "target_adaptive": est["adaptive"][b],
+                    "target_static": static_b,
+                    "lift_over_static": (est["transfer"][idx] / static_b)
+                    if static_b and static_b > 0
+                    else math.nan,
+                }
+            )
+    transfer = pd.DataFrame(
+        transfer_rows,
+        columns=[
+            "source",
+            "target",
+            "k",
+            "n",
+            "rate",
+            "lo",
+            "hi",
+            "rewritten_k",
+            "rewritten_n",
+            "rewritten_rate",
+            "rewritten_lo",
+            "rewritten_hi",
+            "target_adaptive",
+            "target_static",
+            "lift_over_static",
+        ],
+    )
 
     # -- stack
     stack: dict[str, Any] = {"adaptive": None}
@@ -350,7 +440,11 @@ def analyze_attack(
     jk, jn = int(counts["joint_k"][0]), int(counts["joint_n"][0])
     j_lo, j_hi = ci("joint")
     stack["static_joint"] = {
-        "k": jk, "n": jn, "estimate": est["joint"], "lo": j_lo, "hi": j_hi,
+        "k": jk,
+        "n": jn,
+        "estimate": est["joint"],
+        "lo": j_lo,
+        "hi": j_hi,
     }
     if sn > 0:
         s_lo, s_hi = ci("stack")
@@ -358,7 +452,11 @@ def analyze_attack(
         prediction = float(est["prediction"])
         expected = prediction * sn
         stack["adaptive"] = {
-            "k": sk, "n": sn, "estimate": est["stack"], "lo": s_lo, "hi": s_hi,
+            "k": sk,
+            "n": sn,
+            "estimate": est["stack"],
+            "lo": s_lo,
+            "hi": s_hi,
             "upper_bound": _upper_bound(sn, confidence) if sk == 0 else None,
         }
         stack["independence_prediction"] = {"estimate": prediction, "lo": p_lo, "hi": p_hi}
@@ -366,12 +464,19 @@ def analyze_attack(
         if not math.isfinite(expected) or expected < 1.0:
             # Too few master keys expected under independence for a ratio to mean anything.
             stack["penalty"] = {
-                "estimable": False, "estimate": None, "lo": None, "hi": None, "upper_bound": None,
+                "estimable": False,
+                "estimate": None,
+                "lo": None,
+                "hi": None,
+                "upper_bound": None,
             }
         else:
             lo, hi = ci("penalty")
             stack["penalty"] = {
-                "estimable": True, "estimate": float(est["penalty"]), "lo": lo, "hi": hi,
+                "estimable": True,
+                "estimate": float(est["penalty"]),
+                "lo": lo,
+                "hi": hi,
                 # With no master key found, only an upper bound on the penalty is known.
                 "upper_bound": _upper_bound(sn, confidence) / prediction if sk == 0 else None,
             }
@@ -396,10 +501,10 @@ def analyze_attack(
     if sn > 0:
         firsts = np.where(np.isfinite(data.stack_first), data.stack_first, np.inf)
         curve_rows["stack"] = [(firsts <= b).sum() / sn for b in grid]
-    for l, layer in enumerate(data.layers):
-        searched_l = int(counts["adaptive_n"][l])
+    for col, layer in enumerate(data.layers):
+        searched_l = int(counts["adaptive_n"][col])
         if searched_l:
-            firsts = np.where(np.isfinite(data.first[:, l]), data.first[:, l], np.inf)
+            firsts = np.where(np.isfinite(data.first[:, col]), data.first[:, col], np.inf)
             curve_rows[layer] = [(firsts <= b).sum() / searched_l for b in grid]
     curve = pd.DataFrame(curve_rows)
 
@@ -415,7 +520,9 @@ def analyze_attack(
         for i in range(n)
         if data.stack_found[i] == 1
     )
-    in_keys: Counter[str] = Counter(op for key in master_keys for op in key["chain"])
+    in_keys: Counter[str] = Counter(
+        op for i in range(n) if data.stack_found[i] == 1 for op in (data.stack_chains[i] or ())
+    )
     in_layer: Counter[str] = Counter(
         op for row in data.chains for chain in row if chain for op in chain
     )
@@ -431,7 +538,9 @@ def analyze_attack(
             for name in names
         ],
         columns=["operator", "category", "in_master_keys", "in_single_layer_bypasses"],
-    ).sort_values(["in_master_keys", "in_single_layer_bypasses", "operator"], ascending=[False, False, True])
+    ).sort_values(
+        ["in_master_keys", "in_single_layer_bypasses", "operator"], ascending=[False, False, True]
+    )
     if n < 20:
         warnings.append(f"only {n} behaviors: intervals are wide")
     return AttackAnalysis(

@@ -258,8 +258,14 @@ class AttackRecord:
             return None
         status, used, first, chain, text = row
         return OutcomeRow(
-            phase, target, item_id, status, int(used), first,
-            None if chain is None else tuple(json.loads(chain)), text,
+            phase,
+            target,
+            item_id,
+            status,
+            int(used),
+            first,
+            None if chain is None else tuple(json.loads(chain)),
+            text,
         )
 
     def outcomes(self) -> list[OutcomeRow]:
@@ -280,7 +286,13 @@ class AttackRecord:
         )
         return [
             QueryRow(
-                p, t, i, int(q), tuple(json.loads(c)), sha, layer,
+                p,
+                t,
+                i,
+                int(q),
+                tuple(json.loads(c)),
+                sha,
+                layer,
                 Verdict(None if b is None else bool(b), s, 0.0, e, json.loads(d)),
             )
             for p, t, i, q, c, sha, layer, b, s, e, d in rows
@@ -303,17 +315,25 @@ class AttackRecord:
         now = time.time()
         values = [
             (
-                phase, target, item_id, index, json.dumps(list(chain)), sha, layer,
-                None if v.blocked is None else int(bool(v.blocked)), _score(v.score), v.error,
-                json.dumps(v.detail, default=str, sort_keys=True), int(cached), now,
+                phase,
+                target,
+                item_id,
+                index,
+                json.dumps(list(chain)),
+                sha,
+                layer,
+                None if v.blocked is None else int(bool(v.blocked)),
+                _score(v.score),
+                v.error,
+                json.dumps(v.detail, default=str, sort_keys=True),
+                int(cached),
+                now,
             )
             for phase, target, item_id, index, chain, sha, layer, v, cached in rows
         ]
         with self._db:
             self._db.execute("BEGIN")
-            self._db.executemany(
-                "INSERT INTO queries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", values
-            )
+            self._db.executemany("INSERT INTO queries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", values)
             for outcome in outcomes:
                 self._insert_outcome(outcome, now)
 
@@ -326,10 +346,15 @@ class AttackRecord:
         self._db.execute(
             "INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)",
             (
-                outcome.phase, outcome.target, outcome.item_id, outcome.status,
-                outcome.queries_used, outcome.first_success,
+                outcome.phase,
+                outcome.target,
+                outcome.item_id,
+                outcome.status,
+                outcome.queries_used,
+                outcome.first_success,
                 None if outcome.chain is None else json.dumps(list(outcome.chain)),
-                outcome.text, now,
+                outcome.text,
+                now,
             ),
         )
 

@@ -99,7 +99,9 @@ class TargetModelLayer(HttpLayer):
             )
         if not isinstance(content, str) or not content.strip():
             self.stats.add(unparseable=1)
-            return error_verdict("the model returned an empty answer", http_status=response.status_code)
+            return error_verdict(
+                "the model returned an empty answer", http_status=response.status_code
+            )
         answer = self._redact(content)[:MAX_ANSWER_CHARS]
         return Verdict(
             blocked=self.refused(answer),
@@ -148,7 +150,9 @@ def target_model_layer(
         try:
             re.compile(pattern)
         except re.error as error:
-            raise InputError(source, "refusal_patterns", f"{pattern!r}: {error}", "fix the pattern") from None
+            raise InputError(
+                source, "refusal_patterns", f"{pattern!r}: {error}", "fix the pattern"
+            ) from None
     return TargetModelLayer(
         spec, system_prompt=system_prompt, refusal_patterns=refusal_patterns, transport=transport
     )
