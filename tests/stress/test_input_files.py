@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from ddrisk.errors import InputError
+from ddrisk.io.items import MAX_RECORD_CHARS
 from ddrisk.stress.config import load_layer_specs
-from ddrisk.stress.datasets import MAX_RECORD_CHARS, load_items_file
+from ddrisk.stress.datasets import load_items_file
 
 
 def _error(path: Path) -> InputError:

@@ -105,7 +105,7 @@ def assess_stack(
     from ddrisk.risk.uncertainty import joint_posterior, propagate_uncertainty
 
     params = params if params is not None else RiskParameters()
-    evidence = None
+    evidence: dict[str, Any] | None = None
     if counts is not None:
         params, updates = apply_stress_counts(params, counts, catalog)
         evidence = {"counts": counts, "updates": updates, "joint": None}
@@ -126,8 +126,8 @@ def assess_stack(
         importance, importance_note = importance_measures(model), None
     except BudgetExceeded as error:
         importance, importance_note = None, f"the exact engine cannot reach this stack ({error})"
-    if evidence is not None and evidence["counts"].joint is not None:
-        joint = evidence["counts"].joint
+    if evidence is not None and counts is not None and counts.joint is not None:
+        joint = counts.joint
         posterior = joint_posterior(joint)
         evidence["joint"] = {
             "failures": joint.failures,

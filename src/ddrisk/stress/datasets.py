@@ -16,9 +16,7 @@ dropped before sampling.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -455,7 +453,7 @@ def default_dataset_install_hint() -> str:
 
 _TRUE = {"1", "true", "yes", "harmful", "unsafe", "malicious", "attack"}
 _FALSE = {"0", "false", "no", "benign", "safe", "harmless"}
-_KNOWN_COLUMNS = {
+ITEM_COLUMNS = {
     "item_id",
     "id",
     "text",
@@ -533,123 +531,8 @@ def items_from_records(records: Iterable[tuple[str, dict[str, Any]]], *, source:
     return items
 
 
-MAX_ITEMS_FILE_BYTES = 256 * 1024 * 1024
-"""Largest items file read (256 MiB): millions of prompts, still well within memory."""
-MAX_RECORD_CHARS = 4 * 1024 * 1024
-"""Longest JSONL line or CSV field (4 Mi characters): room for many-shot prompts, not more."""
-
-
-def _jsonl_records(content: str, source: str) -> list[tuple[str, Any]]:
-    from ddrisk.io.documents import parse_document
-
-    records: list[tuple[str, Any]] = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"line {number}"
-        if len(line) > MAX_RECORD_CHARS:
-            raise InputError(
-                source,
-                where,
-                f"line is {len(line):,} characters, over the {MAX_RECORD_CHARS:,} limit",
-                "shorten the item or split the file",
-            )
-        try:
-            value = parse_document(line, label=source, fmt="json").data
-        except InputError as error:
-            problem = error.problem.replace("malformed JSON: ", "")
-            raise InputError(
-                source, where, f"not valid JSON ({problem})", "write one JSON object per line"
-            ) from None
-        records.append((where, value))
-    return records
-
-
-def _json_array_records(content: str, source: str) -> list[tuple[str, Any]]:
-    """A ``.json`` file holding one list of items (``[{"text": ..., "label": ...}, ...]``)."""
-    from ddrisk.io.documents import parse_document
-
-    document = parse_document(content, label=source, fmt="json")
-    assert isinstance(document.data, list)  # the caller saw '[' first; JSON then gives a list
-    return [(document.where((index,)), row) for index, row in enumerate(document.data)]
-
-
-def _csv_records(content: str, source: str, delimiter: str) -> list[tuple[str, Any]]:
-    records: list[tuple[str, Any]] = []
-    previous_limit = csv.field_size_limit(MAX_RECORD_CHARS)
-    try:
-        reader = csv.DictReader(io.StringIO(content, newline=""), delimiter=delimiter)
-        try:
-            header = reader.fieldnames or []
-            if "text" not in header and "prompt" not in header:
-                raise InputError(
-                    source,
-                    "line 1",
-                    f"no 'text' column in header {header[:20]}"[:300],
-                    "name the prompt column 'text'",
-                )
-            for number, row in enumerate(reader, start=2):
-                if None in row:
-                    raise InputError(
-                        source,
-                        f"line {number}",
-                        "more fields than header columns",
-                        "quote fields that contain commas",
-                    )
-                records.append(
-                    (f"line {number}", {k: v for k, v in row.items() if k in _KNOWN_COLUMNS})
-                )
-        except csv.Error as error:
-            problem = str(error)
-            if "field larger than field limit" in problem:
-                problem = f"a field is longer than the {MAX_RECORD_CHARS:,}-character limit"
-            raise InputError(
-                source,
-                f"line {reader.line_num + 1}",  # the line being read when it failed
-                f"malformed CSV ({problem})",
-                "check the quoting of that row, or use JSONL for very long texts",
-            ) from None
-    finally:
-        csv.field_size_limit(previous_limit)
-    return records
-
-
 def load_items_file(path: str | Path) -> StressDataset:
-    """Read user items from JSONL (one object per line), a JSON list, or CSV/TSV (header row).
+    """User items from a JSONL, JSON or CSV/TSV file: :func:`ddrisk.io.items.read_items_file`."""
+    from ddrisk.io.items import read_items_file
 
-    Columns: ``text`` (required), ``label`` or ``harmful`` (required;
-    harmful/benign, 1/0, true/false), and optionally ``item_id``, ``family``,
-    ``behavior_id`` (defaults to the item id, i.e. every item its own behavior)
-    and ``role`` (user/assistant). The file is at most :data:`MAX_ITEMS_FILE_BYTES`, a
-    line or field at most :data:`MAX_RECORD_CHARS`; binary or non-UTF-8 files, duplicate
-    keys and over-deep JSON are refused with the line they are on.
-    """
-    from ddrisk.io.documents import check_usable_path, decode_text, display_path, read_bytes_file
-
-    source = display_path(path)
-    path = check_usable_path(path, label=source)
-    if not path.exists():
-        raise InputError(
-            source, None, "file not found", "pass an existing .jsonl or .csv file to --data"
-        )
-    suffix = path.suffix.lower()
-    if suffix not in (".jsonl", ".ndjson", ".json", ".csv", ".tsv"):
-        raise InputError(
-            source, None, f"unsupported file type '{suffix}'", "use .jsonl, .json or .csv"
-        )
-    raw = read_bytes_file(path, label=source, max_bytes=MAX_ITEMS_FILE_BYTES, what="items file")
-    content = decode_text(raw, label=source, what="items file")
-    if suffix == ".json" and content.lstrip().startswith("["):
-        records = _json_array_records(content, source)
-    elif suffix in (".jsonl", ".ndjson", ".json"):
-        records = _jsonl_records(content, source)
-    else:
-        records = _csv_records(content, source, "\t" if suffix == ".tsv" else ",")
-    items = items_from_records(records, source=source)
-    return StressDataset(
-        name=path.name,
-        items=tuple(items),
-        seed=None,
-        files={str(path.resolve()): hashlib.sha256(raw).hexdigest()},
-        description=f"user items from {path.name}",
-    )
+    return read_items_file(path)

@@ -1,0 +1,219 @@
+"""YAML read from the parser's events, checking every limit before anything is built.
+
+Private to :mod:`ddrisk.io.documents` (use :func:`~ddrisk.io.documents.parse_document`).
+PyYAML's composer recurses per nesting level and builds every node before anyone can count
+them; here libyaml's C parser (where PyYAML has it) produces events, and one loop builds the
+value with an explicit stack: depth, values after alias expansion, duplicate keys, merge keys,
+tags and self-referencing aliases are all checked as the events arrive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.resolver import Resolver
+
+from ddrisk.errors import InputError
+from ddrisk.io.documents import KeyPath, LocatedDocument, format_key_path
+
+
+class _Resolver(Resolver):
+    """The standard implicit types, except timestamps (they stay strings, exactly as written)."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in Resolver.yaml_implicit_resolvers.items()
+}
+
+_EVENT_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_SCALAR_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "binary", "timestamp")
+}
+_NO_KEY = object()
+
+
+@dataclass
+class _Frame:
+    """A mapping or sequence being built from YAML events."""
+
+    container: dict[Any, Any] | list[Any]
+    path: KeyPath
+    anchor: str | None
+    size: int = 1
+    key: Any = _NO_KEY
+    key_line: int = 0
+
+
+class _YamlBuilder:
+    """Builds a value from YAML events, checking every limit as it goes (no recursion)."""
+
+    def __init__(self, label: str, max_depth: int, max_nodes: int):
+        self.label = label
+        self.max_depth = max_depth
+        self.max_nodes = max_nodes
+        self.resolver = _Resolver()
+        self.constructor = SafeConstructor()
+        self.frames: list[_Frame] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.open_anchors: set[str] = set()
+        self.lines: dict[KeyPath, int] = {}
+        self.count = 0
+        self.documents = 0
+        self.root: Any = None
+
+    def fail(self, line: int, problem: str, fix: str) -> InputError:
+        return InputError(self.label, f"line {line}", problem, fix)
+
+    def build(self, text: str) -> LocatedDocument:
+        for event in yaml.parse(text, Loader=_EVENT_LOADER):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 1
+            if isinstance(event, yaml.DocumentStartEvent):
+                self.documents += 1
+                if self.documents > 1:
+                    raise self.fail(
+                        line, "more than one YAML document ('---')", "keep one document per file"
+                    )
+            elif isinstance(event, yaml.ScalarEvent | yaml.AliasEvent):
+                self.node(event, line)
+            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                self.start(event, line)
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                frame = self.frames.pop()
+                self.attach(frame.container, frame.size, frame.anchor, line, counted=True)
+        return LocatedDocument(data=self.root, label=self.label, lines=self.lines)
+
+    def scalar(self, event: yaml.ScalarEvent, line: int) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag not in _SCALAR_TAGS:
+            raise self.fail(line, f"unsupported YAML tag '{event.tag}'", "remove the tag")
+        node = yaml.ScalarNode(tag, event.value, style=event.style)
+        try:
+            return SafeConstructor.yaml_constructors[tag](self.constructor, node)
+        except (ConstructorError, ValueError, OverflowError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise self.fail(
+                line, f"cannot read value ({reason[:200]})", "write a plain value"
+            ) from None
+
+    def node(self, event: yaml.ScalarEvent | yaml.AliasEvent, line: int) -> None:
+        top = self.frames[-1] if self.frames else None
+        if top is not None and isinstance(top.container, dict) and top.key is _NO_KEY:
+            self.key(top, event, line)
+            return
+        if isinstance(event, yaml.AliasEvent):
+            name = event.anchor
+            if name in self.open_anchors:
+                raise self.fail(
+                    line,
+                    f"self-referencing alias '*{name}'",
+                    "remove the alias from inside its own anchor",
+                )
+            if name not in self.anchors:
+                raise self.fail(
+                    line,
+                    f"alias '*{name}' has no anchor '&{name}' before it",
+                    "define the anchor first",
+                )
+            value, size = self.anchors[name]
+            self.attach(value, size, None, line, counted=False)
+        else:
+            self.attach(self.scalar(event, line), 1, event.anchor, line, counted=False)
+
+    def key(self, frame: _Frame, event: yaml.ScalarEvent | yaml.AliasEvent, line: int) -> None:
+        if not isinstance(event, yaml.ScalarEvent):
+            raise self.fail(line, "a mapping key must be a plain value", "use a string as the key")
+        if event.value == "<<" and event.implicit[0]:
+            raise self.fail(line, "YAML merge keys ('<<') are not accepted", "write the keys out")
+        key = self.scalar(event, line)
+        assert isinstance(frame.container, dict)
+        if key in frame.container:
+            where = format_key_path(frame.path) or "the top level"
+            raise self.fail(line, f"duplicate key '{key}' in {where}", "keep one entry per key")
+        self.grow(1, line)
+        frame.key, frame.key_line = key, line
+        self.lines[(*frame.path, key)] = line
+        frame.size += 1
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (key, 1)
+
+    def child_path(self) -> KeyPath:
+        if not self.frames:
+            return ()
+        top = self.frames[-1]
+        if isinstance(top.container, dict):
+            return (*top.path, top.key)
+        return (*top.path, len(top.container))
+
+    def start(self, event: yaml.SequenceStartEvent | yaml.MappingStartEvent, line: int) -> None:
+        top = self.frames[-1] if self.frames else None
+        if top is not None and isinstance(top.container, dict) and top.key is _NO_KEY:
+            raise self.fail(line, "a mapping key must be a plain value", "use a string as the key")
+        is_map = isinstance(event, yaml.MappingStartEvent)
+        if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+            raise self.fail(line, f"unsupported YAML tag '{event.tag}'", "remove the tag")
+        if len(self.frames) >= self.max_depth:
+            raise self.fail(
+                line,
+                f"nested more than {self.max_depth} levels deep",
+                "flatten the document",
+            )
+        path = self.child_path()
+        self.lines.setdefault(path, line)
+        self.grow(1, line)
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        self.frames.append(_Frame({} if is_map else [], path, event.anchor))
+
+    def grow(self, size: int, line: int) -> None:
+        self.count += size
+        if self.count > self.max_nodes:
+            raise self.fail(
+                line,
+                f"expands to more than {self.max_nodes:,} values (YAML aliases?)",
+                "write the values out instead of nesting aliases",
+            )
+
+    def attach(
+        self, value: Any, size: int, anchor: str | None, line: int, *, counted: bool
+    ) -> None:
+        """Put a finished value in its parent; ``counted``: its own node was counted at its start."""
+        if not counted:
+            self.lines.setdefault(self.child_path(), line)
+            self.grow(size, line)
+        if anchor is not None:
+            self.open_anchors.discard(anchor)
+            self.anchors[anchor] = (value, size)
+        if not self.frames:
+            self.root = value
+            return
+        top = self.frames[-1]
+        top.size += size
+        if isinstance(top.container, dict):
+            top.container[top.key] = value
+            top.key = _NO_KEY
+        else:
+            top.container.append(value)
+
+
+def parse_yaml(text: str, label: str, max_depth: int, max_nodes: int) -> LocatedDocument:
+    try:
+        return _YamlBuilder(label, max_depth, max_nodes).build(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        problem = str(exc.problem or exc.context or "syntax error").replace("\n", " ")
+        raise InputError(
+            label, where, f"malformed YAML: {problem}", "fix the syntax at that position"
+        ) from None
+    except yaml.YAMLError as exc:
+        problem = " ".join(str(exc).split())[:300]
+        raise InputError(label, None, f"malformed YAML: {problem}", "fix the syntax") from None
