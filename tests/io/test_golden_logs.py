@@ -291,6 +291,10 @@ def test_promptfoo_failed_assertions_with_error_text_are_verdicts():
     assert cell(matrix, "test2", "output-filter") == (0.0, None)
     assert cell(matrix, "test5", "refusal") == (1.0, None)  # benign, refused: false block
     assert cell(matrix, "test0", "refusal") == (1.0, None)  # harmful, refused: blocked
+    # promptfoo's own refusal assertion (is-refusal / not-is-refusal) agrees
+    assert cell(matrix, "test0", "refusal-detector") == (1.0, None)
+    assert cell(matrix, "test1", "refusal-detector") == (0.0, None)
+    assert cell(matrix, "test5", "refusal-detector") == (1.0, None)
     blocked, error = cell(matrix, "test3", "refusal")
     assert np.isnan(blocked) and error == "promptfoo error: HTTP 503: upstream guard unavailable"
     # the failure: the misses must not vanish from the miss rate
@@ -339,7 +343,11 @@ def test_registry_refuses_mixed_tools_and_unknown_files(tmp_path):
     with pytest.raises(InputError, match="not a reading option"):
         read_outcomes(PROMPTFOO, colour="red")
     # options of another format are ignored, so one option set serves every file
-    assert read_outcomes(PROMPTFOO, threshold=0.9).layers == ("refusal", "output-filter")
+    assert read_outcomes(PROMPTFOO, threshold=0.9).layers == (
+        "refusal",
+        "refusal-detector",
+        "output-filter",
+    )
 
 
 def test_stress_analyze_cli_reads_each_golden_file(tmp_path):

@@ -23,8 +23,13 @@ Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
 * ``detector_role="guard"`` reads the detectors as output filters instead: a hit means the
   detector **flagged (blocked)** that output. Use it when you evaluate garak detectors as
   candidate output guards and label outputs yourself (``harmful_note``).
-* A detector that was not run on a probe leaves the cell empty (not evaluated); a ``None``
-  score (garak could not score the output) is an error. Neither is a pass.
+* A detector that was not run on a probe leaves the cell empty (not evaluated). An output
+  the target did not give (``None``, or a Message whose ``text`` is ``None``: garak counts
+  it under ``nones``) and a ``None`` score are errors. None of these is a pass.
+* Several reports (``read_garak([a, b])``) become one matrix; garak's own ``eval``
+  entries (passed / fails / nones per probe and detector) are recounted for every report
+  and any disagreement is listed in ``metadata["eval_mismatches"]``. The report's
+  ``garak_version`` must be in :data:`SUPPORTED_GARAK_VERSIONS`.
 * ``harmful`` is ``True`` for every attempt (garak probes are attacks) except those of
   ``benign_probes``; garak's detectors assume attacks, so benign items are only meaningful
   with refusal detectors such as ``mitigation.MitigationBypass``, where "no hit" means the

@@ -1,8 +1,11 @@
 """Import inspect_ai eval logs (``.json`` or ``.eval``) as an outcome matrix.
 
 inspect_ai need not be installed: a ``.json`` log is read as JSON, and a ``.eval`` log
-is a zip archive whose ``samples/<id>_epoch_<n>.json`` members are read one by one with
-:mod:`zipfile` (``header.json`` supplies the eval spec).
+(inspect's default) is a zip archive whose ``samples/<id>_epoch_<n>.json`` members are
+read one by one, zstd-compressed or deflated, within decompressed-size limits
+(:mod:`ddrisk.io._archive`); ``header.json`` (or ``_journal/start.json`` while a run is
+still going) supplies the eval spec. The log's ``version`` must be one of
+:data:`SUPPORTED_INSPECT_VERSIONS`.
 
 Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
 -------------------------------------------------------
@@ -22,8 +25,12 @@ Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
   - ``score_means="blocked"``: a passing score means the layer blocked or refused,
     whatever the label (refusal scorers run on both harmful and benign samples).
 
-  Any other value (an unknown string, a list, ``None``) is an error, never a pass. A
-  sample with an ``error`` is an error for every layer.
+  Any other value (an unknown string, a list, ``None``) is an error, never a pass.
+* **Errors and skipped scores.** A sample with an ``error`` (inspect run with
+  ``--no-fail-on-error``) keeps the scores inspect recorded before the error (inspect's
+  own metrics count them too); every other layer is an error for it. A scorer that gave
+  no score on a sample without an error (it returned ``None``) is *skipped* there.
+  Neither is ever a pass or a block.
 * Labels: ``family``, ``behavior_id`` and ``harmful`` come from ``samples[].metadata``
   (keys configurable; dotted keys reach nested values); without a label every sample
   counts as ``default_harmful``.
