@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ddrisk.__version__ import __version__
 from ddrisk.raters.model import LEVEL_ORDER, RaterPanel
 
 DEFAULT_BOOTSTRAP = 2000
@@ -65,6 +66,21 @@ class Estimate:
         return out
 
 
+def _require(module: str) -> Any:
+    """Import an optional statistics package, or say which extra installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        from ddrisk.errors import DdriskError
+
+        raise DdriskError(
+            f"rater agreement needs the '{module.split('.')[0]}' package: "
+            "pip install 'ddrisk[raters]'"
+        ) from None
+
+
 def _finite(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
@@ -75,8 +91,7 @@ def krippendorff_alpha(data: np.ndarray, *, level: Literal["ordinal", "interval"
     Not defined when fewer than one unit has two values, or when every value is the same
     (no variation to agree about).
     """
-    import krippendorff
-
+    krippendorff = _require("krippendorff")
     pairable = np.sum(np.isfinite(data), axis=0) >= 2
     if not pairable.any():
         return None
@@ -95,8 +110,7 @@ def krippendorff_alpha(data: np.ndarray, *, level: Literal["ordinal", "interval"
 
 def fleiss_kappa(data: np.ndarray) -> tuple[float | None, int]:
     """Fleiss' kappa over the units every rater rated (statsmodels); returns (kappa, units)."""
-    from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
-
+    sm_fleiss = _require("statsmodels.stats.inter_rater").fleiss_kappa
     complete = np.all(np.isfinite(data), axis=0)
     n_units = int(complete.sum())
     if n_units == 0:
@@ -276,6 +290,7 @@ class AgreementResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": "ddrisk.raters.agreement/1",
+            "ddrisk_version": __version__,
             "catalog": self.catalog,
             "raters": list(self.raters),
             "input_sha256": self.input_sha256,

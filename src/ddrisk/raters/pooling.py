@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ddrisk.__version__ import __version__
 from ddrisk.catalog.model import Catalog, Confidence, Level, Provenance, Rater, Rating
 from ddrisk.raters.model import LEVEL_CODE, LEVEL_ORDER, RaterPanel
 
@@ -89,6 +90,7 @@ class PooledCatalog:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": "ddrisk.raters.pool/1",
+            "ddrisk_version": __version__,
             "rule": self.rule,
             "extremize": self.extremize,
             "raters": list(self.raters),
@@ -279,6 +281,7 @@ class PoolingComparison:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": "ddrisk.raters.pooling/1",
+            "ddrisk_version": __version__,
             "rules": [p.rule for p in self.pools],
             "extremize": self.pools[0].extremize if self.pools else DEFAULT_EXTREMIZE,
             "pools": [p.to_dict() for p in self.pools],

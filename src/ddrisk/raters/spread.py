@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ddrisk.__version__ import __version__
 from ddrisk.raters.model import RaterPanel
 from ddrisk.raters.pooling import DEFAULT_RULE, POOLING_RULES, pool_ratings, rater_catalog
 
@@ -46,6 +47,7 @@ class DisagreementRisk:
         low, high = self.interval
         return {
             "format": "ddrisk.raters.spread/1",
+            "ddrisk_version": __version__,
             "stack": list(self.stack),
             "method": "each stack cell's p is a distribution over the raters who rated it "
             "(equal weight; stated probability or the level's default), propagated by "

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ddrisk.__version__ import __version__
 from ddrisk.analysis.groups import DEFAULT_THRESHOLD
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.analysis.robustness import CONCLUSIONS, _conclusions
@@ -131,6 +132,7 @@ class SurvivalResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": "ddrisk.raters.survival/1",
+            "ddrisk_version": __version__,
             "catalog": self.catalog,
             "input_sha256": self.input_sha256,
             "settings": {
