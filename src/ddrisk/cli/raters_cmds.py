@@ -83,7 +83,21 @@ def template(
     out_dir: Path,
     force: bool,
 ) -> None:
-    """Write a blank rating sheet per rater (every cell listed, none rated)."""
+    """Write a blank rating sheet per rater (every cell listed, none rated).
+
+    \b
+    Rater file format (ddrisk.raters/1), YAML shown; JSON has the same keys and CSV has
+    one row per cell with the catalog and rater repeated on each row:
+      format: ddrisk.raters/1
+      catalog: {id: dung-mai-2025, version: 2025.10-r1, sha256: ...}   # sha256 optional
+      rater: {id: alice, name: Alice Example, kind: expert}
+      ratings:
+        - {technique: RLHF, failure_mode: COLL, level: prone, probability: 0.7,
+           confidence: low, rationale: "why"}
+        - {technique: RLHF, failure_mode: AL-GEN}                        # blank
+    level: prone | not_prone | unclear; probability: P(technique fails | mode occurs);
+    confidence: low | medium | high. Blank cells are allowed and stay missing.
+    """
     import re
 
     from ddrisk.catalog import load_catalog
