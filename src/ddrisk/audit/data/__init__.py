@@ -1,0 +1,1 @@
+"""Built-in audit data: impact scores of failure modes (package data)."""
