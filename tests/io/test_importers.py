@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ddrisk.errors import InputError
-from ddrisk.io.garak import read_garak
+from ddrisk.io.garak import NO_OUTPUT, read_garak
 from ddrisk.io.inspect_log import read_inspect, score_value_to_float
 from ddrisk.io.promptfoo import read_promptfoo
 from ddrisk.stress.statistics import analyze_outcomes
@@ -59,7 +59,7 @@ def test_garak_detectors_become_layers_and_hits_mean_not_blocked():
             [NAN, 1, 1],  # 0.0 and 0.4 (< 0.5)
         ],
     )
-    assert matrix.errors[5, 0] == "garak gave no score for this output"
+    assert matrix.errors[5, 0] == NO_OUTPUT
     assert matrix.errors[6, 0] == "not evaluated by this layer"
     assert matrix.score[4, 0] == pytest.approx(0.7)
     # the status-1 copies of the attempts were superseded, not double counted
@@ -106,7 +106,7 @@ def garak_lines() -> list[str]:
 @pytest.mark.parametrize(
     ("edit", "where", "problem"),
     [
-        (lambda lines: [*lines[:4], lines[4][:-20], *lines[5:]], "line 5", "not valid JSON"),
+        (lambda lines: [*lines[:4], lines[4][:-20], *lines[5:]], "line 5", "JSON: "),
         (lambda lines: [*lines[:2], "[1, 2]", *lines[2:]], "line 3", "not a JSON object"),
         (
             lambda lines: [lines[4].replace('"dan.DAN": [1.0, 0.0]', '"dan.DAN": [1.0]')],
