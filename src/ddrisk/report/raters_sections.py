@@ -118,7 +118,12 @@ def _agreement_section(data: RatersReportInput) -> Section:
         "Agreement over the whole matrix",
         ["statistic", "value [interval]", "cells used", "note"],
         [
-            cells(name, est.text(), est.n_units, est.note or "—")
+            cells(
+                name,
+                est.text() if est.value is not None else "not estimable",
+                est.n_units,
+                est.note or "—",
+            )
             for name, est in (
                 ("Krippendorff's alpha, ordinal (levels)", result.alpha_ordinal),
                 ("Krippendorff's alpha, interval (stated probabilities)", result.alpha_interval),

@@ -55,7 +55,8 @@ def print_agreement(result: AgreementResult, console: Console | None = None) -> 
         ("Fleiss' kappa (levels; cells every rater rated)", result.fleiss_kappa),
         ("mean per-cell disagreement (share of rater pairs)", result.mean_cell_disagreement),
     ):
-        table.add_row(name, estimate.text(), str(estimate.n_units), esc(estimate.note))
+        value = estimate.text() if estimate.value is not None else "not estimable"
+        table.add_row(name, value, str(estimate.n_units), esc(estimate.note))
     console.print(table)
     pairs = Table(
         title="Pairwise agreement: share of co-rated cells with the same level [interval]"
