@@ -368,3 +368,22 @@ def test_stress_analyze_cli_reads_each_golden_file(tmp_path):
         result = runner.invoke(main, ["stress", "analyze", *args, "--bootstrap", "0"])
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_logs_of_one_task_join_on_items_and_must_agree_on_labels(tmp_path):
+    """Two inspect logs of the same samples (another judge, say) add layers to the same items."""
+    log = json.loads(INSPECT_JSON.read_text(encoding="utf-8"))
+    for sample in log["samples"]:
+        sample["scores"] = {f"second_{k}": v for k, v in (sample.get("scores") or {}).items()}
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps(log), encoding="utf-8")
+    joined = read_outcomes([INSPECT_JSON, second])
+    assert len(joined.items) == 6
+    assert len(joined.layers) == 12
+    assert joined.metadata["files"] == [str(INSPECT_JSON), str(second)]
+    log["samples"][0]["metadata"]["harmful"] = not log["samples"][0]["metadata"]["harmful"]
+    second.write_text(json.dumps(log), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_outcomes([INSPECT_JSON, second])
+    assert caught.value.source == str(second)
+    assert caught.value.where.endswith(": harmful")

@@ -158,6 +158,10 @@ class OutcomeBuilder:
     def layers(self) -> list[str]:
         return list(self._layers)
 
+    def item(self, item_id: str) -> dict[str, Any] | None:
+        """The labels recorded for an item, or ``None`` when it has not been added."""
+        return self._items.get(item_id)
+
     def has(self, item_id: str, layer: str) -> bool:
         return (item_id, layer) in self._cells
 
@@ -216,8 +220,8 @@ def merge_matrices(parts: list[tuple[str, OutcomeMatrix]], *, fmt: str) -> Outco
         records = matrix.items.to_dict("records")
         for row, record in enumerate(records):
             item_id = str(record["item_id"])
-            if item_id in origin:
-                first = builder._items[item_id]
+            first = builder.item(item_id)
+            if first is not None:
                 for key in ("family", "behavior_id", "harmful"):
                     if first[key] != record[key]:
                         raise InputError(
