@@ -57,7 +57,7 @@ def test_markdown_to_a_named_path_with_figures(runner, ddrisk, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(target)
     text = target.read_text(encoding="utf-8")
-    assert "policy pessimistic" in text and "k_max 3" in text
+    assert "policy pessimistic" in text and "k\\_max 3" in text  # Markdown-escaped underscore
     assert (tmp_path / "out" / "report-figures" / "dendrogram.svg").is_file()
     assert "](report-figures/dendrogram.svg)" in text
 
