@@ -152,3 +152,16 @@ def test_report_command_accepts_raters(tmp_path):
     )
     payload = json.loads(target.read_text(encoding="utf-8"))
     assert payload["raters"]["survival"]["settings"]["reference_rule"] == "median"
+
+
+def test_terminal_output_of_agree_pool_compare():
+    agree = _run("raters", "agree", *EXAMPLES, "--bootstrap", "20")
+    assert (
+        "Krippendorff's alpha, ordinal" in agree
+        and "Cells that split the raters (13 of 49)" in agree
+    )
+    pool = _run("raters", "pool", *EXAMPLES)
+    assert "ties reported (pooled as unclear): RLHF:COLL, RE:DEC-AL" in pool
+    compare = _run("raters", "compare", *EXAMPLES, "--stack", "RLHF,RE", "--draws", "10")
+    assert "Conclusions that survive disagreement" in compare
+    assert "each rater's own matrix: illustrative-a" in compare
