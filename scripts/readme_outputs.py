@@ -11,6 +11,7 @@ silently go stale.
     python scripts/readme_outputs.py --check    # exit 1 when a block differs from fresh output
     python scripts/readme_outputs.py --list     # the block names
     python scripts/readme_outputs.py --fragment OUT.md   # every block, with markers, into OUT.md
+    python scripts/readme_outputs.py --stress-run latest  # also the stress sentence (needs a run)
 """
 
 from __future__ import annotations
@@ -203,6 +204,60 @@ BLOCKS: dict[str, Callable[[], str]] = {
 }
 
 
+def stress_within_family(run: str, runs_dir: Path) -> str:
+    """The README's sentence on pooled vs within-family dependence, from a real stress run.
+
+    Needs a stored run of the default experiment (about a minute and the stress data
+    packages), so it is generated only with ``--stress-run`` and not by ``--check``.
+    """
+    result = run_ddrisk(["stress", "analyze", run, "--runs-dir", str(runs_dir), "--json"])
+    if result.exit_code != 0:
+        raise RuntimeError(result.output)
+    return within_family_text(json.loads(result.output))
+
+
+def within_family_text(data: dict) -> str:
+    """The stress sentence from ``ddrisk stress analyze --json`` output."""
+    pooled = data["stack"]["lift_pooled"]
+    stratified = data["stack"]["lift_stratified"]
+    rows = data["stack_by_family"]
+    estimable = [r for r in rows if r.get("lift_estimable")]
+    excluding = [r for r in estimable if r["lift_lo"] > 1.0 or r["lift_hi"] < 1.0]
+
+    def lift(row: dict) -> str:
+        return f"{row['family']} {row['lift']:.2f} [{row['lift_lo']:.2f}, {row['lift_hi']:.2f}]"
+
+    text = (
+        f"Pooled over families, all layers miss together {pooled['estimate']:.2f}x as often as "
+        f"independence predicts [{pooled['lo']:.2f}, {pooled['hi']:.2f}]; within families the "
+        f"ratio is {stratified['estimate']:.2f}x [{stratified['lo']:.2f}, {stratified['hi']:.2f}]"
+    )
+    if stratified["estimate"] < pooled["estimate"]:
+        text += ", so most of the pooled excess comes from mixing easy and hard attack families"
+    text += ". "
+    if excluding:
+        text += "Families whose within-family lift interval excludes 1: " + "; ".join(
+            lift(r) for r in excluding
+        )
+    elif estimable:
+        top = max(estimable, key=lambda r: r["lift"])
+        text += (
+            "No family's within-family lift interval excludes 1 (the largest is " + lift(top) + ")"
+        )
+    else:
+        text += "No family has enough joint misses for a within-family lift"
+    rest = [r["family"] for r in rows if not r.get("lift_estimable")]
+    if rest:
+        text += (
+            f"; {', '.join(rest)} {'has' if len(rest) == 1 else 'have'} too few expected joint "
+            "misses for one to be estimable"
+        )
+    return _wrap(text + f" (run {data['input']['run_id']}).") + "\n"
+
+
+OPTIONAL = {"stress-within-family": "needs --stress-run (a stored run of the default experiment)"}
+
+
 def generate(names: list[str] | None = None) -> dict[str, str]:
     """Fresh text of the named blocks (all by default)."""
     return {name: BLOCKS[name]() for name in (names or list(BLOCKS))}
@@ -231,7 +286,11 @@ def check(text: str, fresh: dict[str, str]) -> list[str]:
         for name in fresh
         if name not in found
     ]
-    problems += [f"README.md block '{n}' is not generated here" for n in found if n not in BLOCKS]
+    problems += [
+        f"README.md block '{n}' is not generated here"
+        for n in found
+        if n not in BLOCKS and n not in OPTIONAL
+    ]
     for name, body in fresh.items():
         if name in found and found[name] != body:
             problems.append(
@@ -252,11 +311,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the block names")
     parser.add_argument("--fragment", type=Path, help="write every block with markers here")
     parser.add_argument("--readme", type=Path, default=README)
+    parser.add_argument("--stress-run", help="also regenerate stress-within-family from this run")
+    parser.add_argument("--runs-dir", type=Path, default=Path("ddrisk-runs"))
     args = parser.parse_args(argv)
     if args.list:
-        print("\n".join(BLOCKS))
+        print("\n".join([*BLOCKS, *OPTIONAL]))
         return 0
     fresh = generate()
+    if args.stress_run:
+        fresh["stress-within-family"] = stress_within_family(args.stress_run, args.runs_dir)
     if args.fragment:
         args.fragment.write_text(fragment(fresh), encoding="utf-8")
         print(f"wrote {args.fragment}")

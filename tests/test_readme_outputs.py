@@ -73,3 +73,46 @@ def test_blocks_hold_the_computed_numbers(fresh):
     assert "(ratings[0].confidence): invalid value 'mid'" in fresh["validate-error"]
     assert "all but 2 of 98 single-cell changes" in fresh["analysis-reading"]
     assert "P(stack fails) = 0.1864" in fresh["risk-stack"]
+
+
+def _stress(rows, pooled=1.95, stratified=1.04):
+    def lift(value):
+        return {"estimate": value, "lo": value - 0.1, "hi": value + 0.1}
+
+    return {
+        "input": {"run_id": "r1"},
+        "stack": {"lift_pooled": lift(pooled), "lift_stratified": lift(stratified)},
+        "stack_by_family": rows,
+    }
+
+
+def _family(name, lift=None, lo=None, hi=None):
+    return {
+        "family": name,
+        "lift": lift,
+        "lift_lo": lo,
+        "lift_hi": hi,
+        "lift_estimable": lift is not None,
+    }
+
+
+def test_stress_sentence_names_the_family_that_excludes_one(readme_outputs):
+    data = _stress(
+        [_family("harmful_direct", 1.16, 1.04, 1.32), _family("gcg_suffix", 1.3, 0.8, 2.1)]
+    )
+    text = " ".join(readme_outputs.within_family_text(data).split())
+    assert "excludes 1: harmful_direct 1.16 [1.04, 1.32]" in text
+    assert "gcg_suffix" not in text  # its interval spans 1
+    assert "mixing easy and hard attack families" in text
+
+
+def test_stress_sentence_when_no_family_excludes_one(readme_outputs):
+    data = _stress(
+        [_family("harmful_direct", 1.06, 0.98, 1.17), _family("gcg_suffix")], stratified=2.5
+    )
+    text = " ".join(readme_outputs.within_family_text(data).split())
+    assert (
+        "No family's within-family lift interval excludes 1 (the largest is harmful_direct" in text
+    )
+    assert "gcg_suffix has too few expected joint misses" in text
+    assert "mixing easy and hard" not in text  # stratified is not below pooled here

@@ -125,7 +125,8 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
     console.print(
         f"[bold]stress analysis[/bold] of {esc(source['run_id'])} ({esc(source['source'])}): "
         f"{source['n_items']} items ({source['n_harmful']} harmful, {source['n_benign']} benign), "
-        f"{len(source['layers'])} layers, {source['n_clusters_harmful']} behavior clusters; "
+        f"{len(source['layers'])} layers, {source['n_clusters_harmful']} clusters of harmful "
+        f"items (shared behavior or template); "
         f"{level} intervals, {params['n_bootstrap']} cluster-bootstrap replicates, "
         f"seed {params['seed']}"
     )
@@ -288,6 +289,8 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
                         cell["k_blocked"],
                         cell["n"],
                         estimate=cell["resistance"],
+                        lo=cell.get("lo"),
+                        hi=cell.get("hi"),
                         confidence=confidence,
                         lower_bound=cell.get("lower_bound"),
                         digits=2,

@@ -10,7 +10,8 @@ HTML and Markdown tables) shows an observed rate through :func:`rate_text`:
 
 The bound is the one the statistics computed when they carry it (``upper_bound`` /
 ``lower_bound``); otherwise the exact Clopper-Pearson bound ``1 - alpha ** (1 / n)`` with
-``alpha = 1 - confidence``, which needs no fitting.
+``alpha = 1 - confidence``, or the far end of the statistics' own interval when that is wider
+(a cluster-aware interval is, when items share a behaviour or template).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def rate_text(
     '0/0 (no items)'
     >>> rate_text(0, 60, with_count=False)
     '< 0.0487 at 95 %'
+    >>> rate_text(0, 60, lo=0.0, hi=0.283)  # a cluster-aware interval is wider
+    '0/60 (< 0.283 at 95 %)'
     """
     k, n = int(k), int(n)
     if n <= 0:
@@ -74,13 +77,17 @@ def rate_text(
     level = f"{confidence * 100:g} %"
     count = f"{k}/{n}"
     if k in (0, n):
+        # Without a bound from the statistics, the exact binomial one, widened to the interval's
+        # own end when that is wider (a cluster-aware interval knows the items are not independent).
         if k == 0:
             bound = _finite(upper_bound)
-            bound = zero_event_bound(n, confidence) if bound is None else bound
+            if bound is None:
+                bound = max(zero_event_bound(n, confidence), _finite(hi) or 0.0)
             text = f"< {bound:.3g} at {level}"
         else:
             bound = _finite(lower_bound)
-            bound = 1.0 - zero_event_bound(n, confidence) if bound is None else bound
+            if bound is None:
+                bound = min(1.0 - zero_event_bound(n, confidence), _finite(lo) or 1.0)
             text = f"> {bound:.3g} at {level}"
         return f"{count} ({text})" if with_count else text
     value = _finite(estimate)
