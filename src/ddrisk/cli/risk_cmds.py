@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from ddrisk.catalog import load_catalog
 from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
 from ddrisk.errors import InputError
+from ddrisk.report.escape import terminal_text as escape
 from ddrisk.risk.assessment import StackRisk, assess_stack
 from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO, MEANINGS
+from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION
 from ddrisk.risk.parameters import BUILTIN
 
 if TYPE_CHECKING:
@@ -409,6 +410,7 @@ class RiskReport(StackRisk):
             f"correlation penalty = {_fmt(result.correlation_penalty)}x · "
             f"effective independent layers = {effective} of {n}"
         )
+        console.print(f"[dim]{escape(EFFECTIVE_LAYERS_DEFINITION)}[/]")
 
     def _render_layers(self, console: Console) -> None:
         table = Table(title="Layers", title_justify="left")
