@@ -43,6 +43,20 @@ def test_lines_of_key_paths_in_yaml_and_json() -> None:
     assert json_doc.data == {"a": 1, "b": ["x", {"c": 2}]}
     assert json_doc.lines[("b",)] == 3 and json_doc.lines[("b", 1, "c")] == 5
     assert json_doc.lines[("b", 1)] == 5
+    mixed = parse_document('[1, 2,\n {"a": [3, "x",\n [4]]}]', label="m.json")
+    assert (
+        mixed.lines[(2,)] == 2 and mixed.lines[(2, "a", 2)] == 3 and mixed.lines[(2, "a", 1)] == 2
+    )
+    # A string value is not a key, even when it looks like one.
+    assert parse_document('{"a": "b", "b": 1}', label="v.json").data == {"a": "b", "b": 1}
+
+
+def test_large_json_keeps_depth_and_duplicate_checks() -> None:
+    padding = '"' + "p" * documents.MAX_LOCATED_JSON_CHARS + '"'
+    assert (
+        "levels deep" in error_of("[" + padding + "," + "[" * 100 + "]" * 101, fmt="json").problem
+    )
+    assert "duplicate key 'k'" in error_of('{"k": ' + padding + ', "k": 1}', fmt="json").problem
 
 
 def test_shared_aliases_are_allowed_and_shared() -> None:

@@ -206,71 +206,105 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]', re.DOTALL)
+# Strings as an unrolled loop with possessive repeats: a megabyte-long (or unterminated)
+# string is one regex step, with no backtracking state.
+_JSON_STRING = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+_JSON_TOKEN = re.compile(_JSON_STRING + r"|[{}\[\]]", re.DOTALL)
+_JSON_STRING_ONLY = re.compile(_JSON_STRING, re.DOTALL)
+_JSON_BRACKET_RUN = re.compile(r"[\[{]+|[\]}]+")
+_KEY_COLON = re.compile(r"\s*:")
+MAX_LOCATED_JSON_CHARS = 8 * 1024 * 1024
+"""JSON up to this size gets line numbers; larger documents (tool logs) get the depth check only."""
+
+
+@dataclass
+class _JsonFrame:
+    """An object or array being scanned: its key path and where its next element starts."""
+
+    is_object: bool
+    path: KeyPath
+    key: Any = None
+    index: int = 0
+    after_previous: int = 0  # text position after the opening bracket or previous element
+    seen: set[str] = field(default_factory=set)
+
+    def next_index(self, text: str, start: int) -> int:
+        """Arrays: the index of the element at ``start``, from the commas since the last one."""
+        self.index += text.count(",", self.after_previous, start)
+        return self.index
+
+
+def _too_deep(label: str, line: int | None, max_depth: int) -> InputError:
+    where = f"line {line}" if line else None
+    return InputError(
+        label, where, f"nested more than {max_depth} levels deep", "flatten the document"
+    )
 
 
 def _scan_json(text: str, label: str, max_depth: int) -> dict[KeyPath, int]:
     """Depth, duplicate keys and key lines of JSON text, before ``json`` parses it.
 
-    A regex walks only strings and brackets, so the scan is linear and never recurses;
-    ``json`` would otherwise recurse into a deep document (RecursionError) and silently
-    keep the last of two equal keys. Invalid JSON is left for ``json`` to report.
+    A regex visits only strings and brackets (a run of numbers costs nothing), so the scan is
+    linear and never recurses; ``json`` would otherwise recurse into a deep document and keep
+    the last of two equal keys. Invalid JSON is left for ``json`` to report.
     """
+    if len(text) > MAX_LOCATED_JSON_CHARS:
+        _check_json_depth(text, label, max_depth)
+        return {}
     lines: dict[KeyPath, int] = {}
-    # frame: [is_object, path, expecting_key, pending_key, index, seen_keys]
-    frames: list[list[Any]] = []
+    frames: list[_JsonFrame] = []
     line, last = 1, 0
     for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        start = match.start()
+        token, start = match.group(), match.start()
         line += text.count("\n", last, start)
         last = start
         top = frames[-1] if frames else None
         if token[0] == '"':
-            if top is not None and top[0] and top[2]:
+            if top is not None and top.is_object and _KEY_COLON.match(text, match.end()):
                 try:
                     key = json.loads(token)
                 except ValueError:
                     key = token[1:-1]
-                if key in top[5]:
-                    where = format_key_path(top[1]) or "the top level"
+                if key in top.seen:
+                    where = format_key_path(top.path) or "the top level"
                     raise InputError(
                         label,
                         f"line {line}",
                         f"duplicate key '{key}' in {where}",
                         "keep one entry per key",
                     )
-                top[5].add(key)
-                top[2], top[3] = False, key
-                lines[(*top[1], key)] = line
-            elif top is not None and not top[0]:
-                lines.setdefault((*top[1], top[4]), line)
-            continue
-        if token in "{[":
+                top.seen.add(key)
+                top.key = key
+                lines[(*top.path, key)] = line
+            elif top is not None and not top.is_object:
+                lines.setdefault((*top.path, top.next_index(text, start)), line)
+                top.after_previous = match.end()
+        elif token in "{[":
             if top is None:
                 path: KeyPath = ()
-            elif top[0]:
-                path = (*top[1], top[3])
+            elif top.is_object:
+                path = (*top.path, top.key)
             else:
-                path = (*top[1], top[4])
+                path = (*top.path, top.next_index(text, start))
             lines.setdefault(path, line)
             if len(frames) >= max_depth:
-                raise InputError(
-                    label,
-                    f"line {line}",
-                    f"nested more than {max_depth} levels deep",
-                    "flatten the document",
-                )
-            frames.append([token == "{", path, True, None, 0, set()])
-        elif token in "}]":
+                raise _too_deep(label, line, max_depth)
+            frames.append(_JsonFrame(token == "{", path, after_previous=match.end()))
+        elif frames:
+            frames.pop()
             if frames:
-                frames.pop()
-        elif token == "," and top is not None:
-            if top[0]:
-                top[2] = True
-            else:
-                top[4] += 1
+                frames[-1].after_previous = match.end()
     return lines
+
+
+def _check_json_depth(text: str, label: str, max_depth: int) -> None:
+    """Depth only, for large documents: strings removed in C, then runs of brackets counted."""
+    depth = 0
+    for run in _JSON_BRACKET_RUN.finditer(_JSON_STRING_ONLY.sub("", text)):
+        token = run.group()
+        depth += len(token) if token[0] in "[{" else -len(token)
+        if depth > max_depth:
+            raise _too_deep(label, None, max_depth)
 
 
 def _parse_json(text: str, label: str, max_depth: int) -> LocatedDocument:
