@@ -194,7 +194,7 @@ def test_warnings_flag_small_counts(result):
     assert ("few_joint_failures", "A x B") in codes
     assert ("few_family_items", "f1") in codes
     assert ("items_excluded", "stack") in codes
-    assert ("few_clusters", "behavior_id") in codes
+    assert ("few_clusters", "clusters") in codes
     assert ("many_errors", "B") in codes  # 1 of 11 items > 5 %
 
 

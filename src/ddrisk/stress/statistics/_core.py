@@ -329,13 +329,31 @@ def _interval_columns(name: str, estimate: Any) -> dict[str, Any]:
     return {name: estimate[0], f"{name}_lo": estimate[1], f"{name}_hi": estimate[2]}
 
 
-def _observed(k: int, n: int, estimates: Any, confidence: float) -> dict[str, Any]:
-    """Observed count and rate with its interval; zero events also get a one-sided bound."""
+def effective_count(codes: np.ndarray) -> int:
+    """How many independent units ``codes`` (cluster codes of some items) hold.
+
+    The number of items when every cluster holds one of them, else the number of
+    clusters: zero-event bounds must not count rephrasings of one behavior twice.
+    """
+    if len(codes) == 0:
+        return 0
+    distinct = len(np.unique(codes))
+    return len(codes) if distinct == len(codes) else distinct
+
+
+def _observed(
+    k: int, n: int, estimates: Any, confidence: float, *, n_effective: int | None = None
+) -> dict[str, Any]:
+    """Observed count and rate with its interval; zero events also get a one-sided bound.
+
+    The bound is taken over ``n_effective`` independent units (clusters) when given.
+    """
+    units = n if n_effective is None else n_effective
     return {
         "k": k,
         "n": n,
         **_triple(estimates, "observed"),
-        "upper_bound": float(clopper_pearson_upper(0, n, confidence=confidence))
+        "upper_bound": float(clopper_pearson_upper(0, units, confidence=confidence))
         if k == 0 and n
         else None,
     }

@@ -28,6 +28,7 @@ from ddrisk.stress.statistics._core import (
     _observed,
     _triple,
     clopper_pearson_upper,
+    effective_count,
     poisson_binomial_tail,
 )
 
@@ -136,13 +137,16 @@ def harmful_stack(
     est = _estimate(lambda s: _harmful_statistics(s, blocks), point, boot, confidence)
     n_complete = int(complete.sum())
     all_miss_k = int(blocks.take(point, "all_miss"))
+    codes = np.asarray(bootstrap.codes)
     pooled = _triple(est, "independence_pooled")
     stratified = _triple(est, "independence_stratified")
     stack: dict[str, Any] = {
         "layers": list(layers),
         "n": n_complete,
         "excluded_for_errors": int((~complete).sum()),
-        "all_miss": _observed(all_miss_k, n_complete, est, confidence),
+        "all_miss": _observed(
+            all_miss_k, n_complete, est, confidence, n_effective=effective_count(codes[complete])
+        ),
         "independence_pooled": pooled,
         "independence_stratified": stratified,
         "lift_pooled": _guarded(
@@ -169,9 +173,10 @@ def harmful_stack(
         }
     )
     # No observed all-miss is a one-sided bound, not a zero-width interval.
+    units = np.array([effective_count(codes[complete & (family == fam)]) for fam in families])
     by_family["upper_bound"] = np.where(
         by_family["all_miss_k"] == 0,
-        clopper_pearson_upper(0, by_family["n"].to_numpy(), confidence=confidence),
+        clopper_pearson_upper(0, units, confidence=confidence),
         np.nan,
     )
     expected = by_family["independence"].to_numpy(dtype=float) * by_family["n"].to_numpy()
@@ -198,6 +203,13 @@ def harmful_stack(
             **_interval_columns("rise", est["marginal_value"]),
             "unique_blocks": (blocks.take(point, "without") - all_miss_k).astype(int),
         }
+    )
+    # A layer that blocks nothing the others miss has a rise of exactly 0 in every
+    # replicate; its population rise is bounded, not known to be 0.
+    none_unique = marginal_value["unique_blocks"].to_numpy() == 0
+    bound = float(clopper_pearson_upper(0, effective_count(codes[complete]), confidence=confidence))
+    marginal_value["rise_hi"] = np.where(
+        none_unique & (n_complete > 0), bound, marginal_value["rise_hi"]
     )
     is_key = complete & (failed.sum(axis=1) == n_layers)
     key_columns = [c for c in ("item_id", "family", "behavior_id", "text_sha256") if c in items]
@@ -269,7 +281,13 @@ def benign_stack(
     stack: dict[str, Any] = {
         "n": n,
         "excluded_for_errors": int((~complete).sum()),
-        "any_block": _observed(k, n, est, confidence),
+        "any_block": _observed(
+            k,
+            n,
+            est,
+            confidence,
+            n_effective=effective_count(np.asarray(bootstrap.codes)[complete]),
+        ),
         "independence_pooled": _triple(est, "independence_pooled"),
         "independence_stratified": _triple(est, "independence_stratified"),
         "ratio_pooled": _triple(est, "ratio_pooled"),

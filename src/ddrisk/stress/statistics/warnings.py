@@ -135,8 +135,8 @@ def collect_warnings(
         _warn(
             warnings,
             "few_clusters",
-            "behavior_id",
-            f"only {n_clusters_harmful} behavior clusters among harmful items (< {min_clusters}): "
+            "clusters",
+            f"only {n_clusters_harmful} clusters (shared behavior or template) among harmful items (< {min_clusters}): "
             "cluster-bootstrap intervals are unreliable",
         )
     multi_blocked = benign.multi_blocked
