@@ -77,6 +77,8 @@ def _existing_file(option: str) -> Callable[[click.Context, click.Parameter, Any
         from ddrisk.io.documents import check_usable_path
 
         path = check_usable_path(value)
+        if path.is_dir():
+            raise InputError(str(path), option, "is a folder, not a file", f"give {option} a file")
         if not path.is_file():
             raise InputError(str(path), None, "no such file", f"give an existing file to {option}")
         return path
