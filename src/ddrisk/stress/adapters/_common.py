@@ -110,7 +110,7 @@ def validate_spec(model: type[SpecT], spec: Any, *, source: str, where: str | No
         loc = tuple(
             p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function-"))
         )
-        problem, fix = _explain(first, sorted(model.model_fields))
+        problem, fix = _explain(dict(first), sorted(model.model_fields))
         raise InputError(source, join_path(prefix, loc), problem, fix) from None
 
 

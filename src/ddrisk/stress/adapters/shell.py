@@ -180,7 +180,7 @@ class _Child:
     def _read_stderr(self) -> None:
         stderr = self.process.stderr
         assert stderr is not None
-        for chunk in iter(lambda: stderr.read1(4096), b""):
+        for chunk in iter(lambda: stderr.read1(4096), b""):  # type: ignore[attr-defined]
             with self._stderr_lock:
                 self._stderr_tail.append(chunk)
                 self._stderr_size += len(chunk)
@@ -436,15 +436,15 @@ class ShellLayer:
                 continue
             assert line is not None
             parsed = _parse_line(line)
-            request_id = parsed.get("id") if isinstance(parsed, dict) else None
-            pending = in_flight.pop(str(request_id), None) if request_id is not None else None
+            answer_id = parsed.get("id") if isinstance(parsed, dict) else None
+            pending = in_flight.pop(str(answer_id), None) if answer_id is not None else None
             if pending is None:
                 if len(stray) < _STRAY_KEPT:
                     stray.append(excerpt(line.strip(), 120))
                 continue
             child.answered = True
             now = time.monotonic()
-            if str(request_id) == oldest_id and in_flight:
+            if str(answer_id) == oldest_id and in_flight:
                 head = next(iter(in_flight.values()))
                 head.clock_from = max(head.sent_at, now)
             assert isinstance(parsed, dict)
