@@ -12,8 +12,24 @@ One entry of a layers file becomes one layer; ``kind`` picks the adapter:
     a guard model or LLM judge behind an OpenAI-compatible chat-completions API
     (:mod:`ddrisk.stress.adapters.http`).
 
-Keys (``name`` and ``kind`` always; ``description`` and ``version`` everywhere, where
-``version`` is free text folded into the cache key; unknown keys are errors):
+Keys (``name`` and ``kind`` always; ``description``, ``version`` and ``data_files``
+everywhere; unknown keys are errors):
+
+* ``version``: free text folded into the layer's configuration, hence into the
+  verdict cache key. Bump it (``version: "2"``) whenever something ddrisk cannot see
+  changes the verdicts: a retrained model behind a URL, a rule edited inside a
+  service, a new prompt on the server side. Cached verdicts of other versions are
+  then never served.
+* ``data_files``: files (relative to the layers file's folder) whose content decides
+  verdicts, such as a word list, weights or a threshold file read by a python or
+  shell layer. Their full SHA-256 (``hashlib.file_digest``) enters the configuration
+  on every run, so editing one invalidates that layer's cached verdicts; a missing
+  one is an error naming the entry. (The python adapter also hashes the target
+  module's own file, and the shell adapter its script arguments.)
+* Secrets: adapters never store a key. A layer's ``secrets()`` values (the http
+  adapter's API key, the shell adapter's ``pass_env`` values) are scrubbed, whole
+  and in pieces of 6 or more characters, from every error, detail and log line
+  before any text is cut short.
 
 * ``python``: ``target`` (``module:attribute``), ``batch``, ``method`` (default
   ``check``), ``init`` (class keyword arguments), ``threshold`` (0.5),
