@@ -203,20 +203,22 @@ def render_attack_terminal(
             + ", ".join(f"{b}: {v:.2f}" for b, v in points)
         )
         keys = data["master_keys"]
+        rewritten = [k for k in keys if k["chain"]]
         ops = [r for r in data["operators"] if r["in_master_keys"]]
         console.print(
-            f"master keys found: {len(keys)}; operators in them: "
+            f"master keys found: {len(keys)} ({len(keys) - len(rewritten)} original prompts, "
+            f"{len(rewritten)} rewritten); operators in them: "
             + (
                 ", ".join(f"{terminal_text(r['operator'])} {r['in_master_keys']}" for r in ops)
                 or "none"
             )
-            + f"; attacks found against one layer that passed every other: "
-            f"{stack['behaviors_with_transferred_master_key']} behaviors"
+            + "; behaviors where an attack found against one layer passed every other: "
+            f"{stack['behaviors_with_transferred_master_key']}"
         )
-        for key in keys[:5]:
-            chain = " > ".join(key["chain"]) or "(original prompt)"
+        for key in rewritten[:5]:
+            chain = " > ".join(key["chain"])
             console.print(
-                f"  {terminal_text(key['item_id'])}: {terminal_text(chain)} ({key['queries']} queries)"
+                f"  {terminal_text(key['item_id'])}: {terminal_text(chain)} (query {key['queries']})"
             )
     for warning in data["warnings"]:
         console.print(f"warning: {terminal_text(warning)}")

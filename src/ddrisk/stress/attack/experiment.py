@@ -21,6 +21,7 @@ missing ones reach a layer.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -165,6 +166,9 @@ def prepare_attack(
     manifest["attack"] = {
         **plan.to_dict(),
         "n_behaviors": len(behaviors),
+        "behaviors_sha256": hashlib.sha256(
+            json.dumps([[b.item_id, b.behavior_id, b.text_sha256] for b in behaviors]).encode()
+        ).hexdigest(),
         "sides": {r.name: sides.get(r.name, "input") for r in records},
         **(dict(extra_manifest or {})),
     }

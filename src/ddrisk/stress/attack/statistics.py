@@ -40,6 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ddrisk.__version__ import __version__
+
 MODEL_NAME = "ddrisk adaptive attack statistics"
 BOOTSTRAP_METHOD = "cluster bootstrap over behavior_id (percentile intervals)"
 DEFAULT_BOOTSTRAP = 1000
@@ -210,12 +212,13 @@ class AttackAnalysis:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """Keys: format, model, attack_id, input_sha256, seed, n_bootstrap, confidence, method,
+        """Keys: format, ddrisk_version, model, attack_id, input_sha256, seed, n_bootstrap, confidence, method,
         settings, n_behaviors, layers[], transfer[], stack, curve[], master_keys[], operators[],
         counts_for_risk, warnings."""
         return _json(
             {
                 "format": ANALYSIS_FORMAT,
+                "ddrisk_version": __version__,
                 "model": MODEL_NAME,
                 "attack_id": self.attack_id,
                 "input_sha256": self.input_sha256,
