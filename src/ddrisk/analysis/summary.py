@@ -88,7 +88,9 @@ def _range(values: list[int]) -> str:
 
 def _correlated(profile: Profile, groups: GroupsResult, policies: list[str]) -> Finding:
     n_modes = len(profile.modes)
-    texts, numbers, holds = {}, {}, {}
+    texts: dict[str, str] = {}
+    numbers: dict[str, Any] = {}
+    holds: dict[str, bool] = {}
     for policy in policies:
         found = groups.of_kind("correlated", policy)
         holds[policy] = bool(found)

@@ -106,8 +106,8 @@ def print_analysis(result: AnalysisResult, console: Console | None = None) -> No
     table = Table(title=f"Failure-mode priorities ({result.priorities.ranking})")
     for column in ("rank", "mode", "defeats", "spared", "straight-through share", "policy"):
         table.add_column(column)
-    for policy, modes in result.priorities.priorities.items():
-        for m in modes:
+    for policy, ranked in result.priorities.priorities.items():
+        for m in ranked:
             table.add_row(
                 str(m.rank),
                 esc(m.mode),

@@ -436,7 +436,11 @@ def build_report(
         headlines.append(raters_headline(raters))
         extra["raters"] = raters_provenance(raters)
     if attack is not None:
-        from ddrisk.report.attack_sections import attack_headline, attack_provenance, attack_sections
+        from ddrisk.report.attack_sections import (
+            attack_headline,
+            attack_provenance,
+            attack_sections,
+        )
 
         later += attack_sections(attack)
         headlines.append(attack_headline(attack))

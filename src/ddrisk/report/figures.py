@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
@@ -68,7 +68,7 @@ _POLICY_LABEL = {
 @contextmanager
 def figure_style() -> Iterator[None]:
     """Apply :data:`STYLE` while a figure is built or saved (rcParams are read at both times)."""
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         yield
 
 

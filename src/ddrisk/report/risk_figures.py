@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,7 +18,7 @@ from ddrisk.risk.dependence import (
     DependenceCurve,
 )
 
-_STYLE = {
+_STYLE: dict[str, dict[str, Any]] = {
     INDEPENDENCE: {"color": "#1b9e77", "marker": "o", "linestyle": "--"},
     PERFECT: {"color": "#d95f02", "marker": "s", "linestyle": "--"},
     FAILURE_MODE: {"color": "#000000", "marker": "D", "linestyle": "-", "linewidth": 2.2},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
@@ -131,7 +132,7 @@ def save_stress_figures(analysis: StressAnalysis, directory: str | Path) -> list
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with matplotlib.rc_context(_RC):
+    with matplotlib.rc_context(cast(Any, _RC)):
         for name, build in (
             ("stress-phi.png", phi_heatmap_figure),
             ("stress-k-of-n.png", k_of_n_figure),
