@@ -95,6 +95,11 @@ def test_run_at_calibrated_operating_points_records_them(tmp_path: object) -> No
     rows = analysis.layers.set_index("layer")
     assert rows.loc["length", "false_block_k"] == 0  # short benign test texts now pass
     assert rows.loc["unscored", "false_block_k"] == 21  # its own rule: length > 20
+    # At 5 % the length layer blocks 4 harmful texts (96-99 characters), all of which
+    # the unscored layer blocks too: it adds nothing, and the summary says so.
+    assert rows.loc["length", "miss_k"] == 36
+    assert analysis.stack["redundant_layers"] == ["length"]
+    assert analysis.benign_stack["any_block"]["k"] == 21
 
 
 def test_resume_reuses_the_recorded_operating_points(tmp_path: object) -> None:

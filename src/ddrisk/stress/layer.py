@@ -53,9 +53,23 @@ class Layer(Protocol):
     """What the runner needs from a layer.
 
     ``name`` is unique within a run. ``config()`` returns the settings that change
-    verdicts (never secrets): the cache key hashes it. ``unavailable_reason()``
-    returns ``None`` when the layer can run, else a one-line reason (missing
-    package, missing ``node``...), so the runner reports it instead of dropping it.
+    verdicts (never secrets): the cache key hashes it, so it must include a hash of
+    every file the verdicts depend on (the adapters' ``data_files``) and any
+    user-set ``version``. ``unavailable_reason()`` returns ``None`` when the layer
+    can run, else a one-line reason (missing package, missing ``node``...), so the
+    runner reports it instead of dropping it.
+
+    Optional: ``secrets() -> list[str]``, values the layer was given that must never
+    be stored (an API key); the runner scrubs them, whole and in pieces, from every
+    error, detail and reason before storing or printing. ``kind`` (a class or
+    instance attribute) names the layer type in manifests.
+
+    Stable interfaces built on this contract: :func:`ddrisk.stress.runner.execute`
+    fills the missing (item, layer) cells of a :class:`~ddrisk.stress.store.RunRecord`
+    through the :class:`~ddrisk.stress.store.VerdictCache` (keyed by layer name,
+    :func:`config_hash` of ``config()``, role and text SHA-256; errors are never
+    cached); :class:`~ddrisk.stress.calibration.CalibratedLayer` wraps any layer at
+    a threshold on its score.
     """
 
     name: str
