@@ -76,3 +76,11 @@ def test_every_output_states_the_definition():
     data = json.loads(runner.invoke(main, ["risk", "--stack", "RLHF,RE", "--json"]).output)
     assert data["result"]["effective_layers_definition"] == EFFECTIVE_LAYERS_DEFINITION
     assert data["dependence"]["effective_layers_definition"] == EFFECTIVE_LAYERS_DEFINITION
+
+
+def test_the_report_states_the_definition(builtin):
+    from ddrisk.report.risk_sections import risk_headline, risk_input_for_stack
+
+    headline = risk_headline(risk_input_for_stack(builtin, ["RLHF", "RE"]))
+    assert EFFECTIVE_LAYERS_DEFINITION in headline.statement
+    assert "1.43 effective independent layers out of 2" in headline.statement
