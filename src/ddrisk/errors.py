@@ -7,6 +7,8 @@ traceback, so a user never has to read Python internals to fix their input.
 
 from __future__ import annotations
 
+import re
+
 
 class DdriskError(Exception):
     """Base class of every error ddrisk raises on purpose."""
@@ -42,10 +44,25 @@ class InputError(DdriskError):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
-        parts = [str(self.source)]
+        parts = [_one_line(str(self.source), 1000)]
         if self.where:
-            parts.append(str(self.where))
-        text = ": ".join(parts) + ": " + self.problem.replace("\n", " ")
+            parts.append(_one_line(str(self.where), 300))
+        text = ": ".join(parts) + ": " + _one_line(self.problem, 600)
         if self.fix:
-            text += "; fix: " + self.fix.replace("\n", " ")
+            text += "; fix: " + _one_line(self.fix, 400)
         return text
+
+
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Text from a user's file made safe for one terminal line: newlines become spaces, other
+    control characters (ANSI escapes included) become visible escapes, and a value pasted in
+    whole (a megabyte-long field, say) is cut at ``limit`` characters.
+
+    >>> _one_line("a\\nb" + "x" * 20, 8)
+    'a bxxxx…'
+    """
+    text = _CONTROL.sub(lambda match: repr(match.group())[1:-1], text.replace("\n", " "))
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -264,6 +264,26 @@ def _wrong_types(seed: bytes, syntax: str) -> bytes | None:
     return None
 
 
+def _hostile_values(seed: bytes, syntax: str) -> list[tuple[str, bytes]]:
+    """Valid syntax, absurd content: megabyte values and terminal escapes where names go."""
+    if syntax == "yaml":
+        data = yaml.safe_load(seed)
+        keys = list(data) if isinstance(data, dict) else ["layers"]
+        huge = yaml.safe_dump({k: "x" * 1_000_000 for k in keys}).encode()
+        escape = b'"\\e[2J\\e[31mevil\\a": 1\n' + seed
+        return [("huge-values", huge), ("terminal-escape", escape)]
+    if syntax in ("json", "jsonl"):
+        first = seed.decode().splitlines()[0] if syntax == "jsonl" else seed.decode()
+        data = json.loads(first)
+        keys = list(data) if isinstance(data, dict) else ["text"]
+        huge = json.dumps({k: "x" * 1_000_000 for k in keys}).encode() + b"\n"
+        escape = json.dumps(
+            {"\x1b[2J\x1b[31mevil\x07": 1, **{k: "\x1b]8;;http://x\x07" for k in keys}}
+        )
+        return [("huge-values", huge), ("terminal-escape", escape.encode() + b"\n")]
+    return []
+
+
 def mutations(kind: Kind, rng: random.Random) -> list[tuple[str, bytes | None, bool]]:
     """(name, content or None for special cases, strict) for one kind."""
     seed = kind.seed_bytes
@@ -296,6 +316,7 @@ def mutations(kind: Kind, rng: random.Random) -> list[tuple[str, bytes | None, b
         wrong = _wrong_types(seed, kind.syntax)
         if wrong is not None:
             out.append(("wrong-types", wrong, True))
+        out += [(name, content, True) for name, content in _hostile_values(seed, kind.syntax)]
         big = b"9" * 6000
         out.append(
             (
@@ -433,6 +454,8 @@ def check(case: Case, exit_code: int | None, stderr: str, exception: str | None)
     lines = stderr.strip("\n").splitlines()
     if len(lines) != 1 or not lines[0].startswith("ddrisk: error: "):
         return f"not one 'ddrisk: error:' line: {stderr[-600:]!r}"
+    if len(lines[0]) > 2500 or "\x1b" in lines[0] or "\x07" in lines[0]:
+        return f"error line too long or with raw control characters: {lines[0][:300]!r}"
     shown = [case.file, Path(case.file).name]
     if not any(name in lines[0] for name in shown):
         return f"error does not name the file: {lines[0][:300]!r}"
