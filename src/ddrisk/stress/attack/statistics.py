@@ -41,6 +41,13 @@ import numpy as np
 import pandas as pd
 
 from ddrisk.__version__ import __version__
+from ddrisk.stress.attack.bootstrap import (
+    ClusterBootstrap,
+    json_safe,
+    percentile_interval,
+    ratio,
+    upper_bound,
+)
 
 MODEL_NAME = "ddrisk adaptive attack statistics"
 BOOTSTRAP_METHOD = "cluster bootstrap over behavior_id (percentile intervals)"
@@ -107,66 +114,6 @@ class AttackData:
         return digest.hexdigest()
 
 
-# ---------------------------------------------------------------------------- small helpers
-def _upper_bound(n: int, confidence: float) -> float:
-    """Exact one-sided upper bound at zero events: 1 - (1 - confidence) ** (1 / n)."""
-    return 1.0 - (1.0 - confidence) ** (1.0 / n) if n > 0 else math.nan
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return _json(value.tolist())
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, float | np.floating):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    return value
-
-
-class _Bootstrap:
-    """Cluster bootstrap of column sums over behaviors (whole behavior_id clusters resampled)."""
-
-    def __init__(self, clusters: np.ndarray, n_bootstrap: int, seed: int) -> None:
-        codes, uniques = pd.factorize(pd.Series(clusters, dtype="string"))
-        self.codes = codes
-        self.n_clusters = len(uniques)
-        self.n_bootstrap = n_bootstrap
-        self.seed = seed
-
-    def sums(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        columns = np.nan_to_num(np.asarray(columns, dtype=float), nan=0.0)
-        point = columns.sum(axis=0)
-        if self.n_bootstrap == 0 or self.n_clusters == 0:
-            return point, np.empty((0, columns.shape[1]))
-        per_cluster = np.zeros((self.n_clusters, columns.shape[1]))
-        np.add.at(per_cluster, self.codes, columns)
-        rng = np.random.default_rng(self.seed)
-        weights = rng.multinomial(
-            self.n_clusters, np.full(self.n_clusters, 1.0 / self.n_clusters), size=self.n_bootstrap
-        )
-        return point, weights @ per_cluster
-
-
-def _interval(boot: np.ndarray, confidence: float) -> tuple[float, float]:
-    finite = boot[np.isfinite(boot)]
-    if finite.size < max(2, boot.size // 2):
-        return math.nan, math.nan
-    alpha = 1.0 - confidence
-    lo, hi = np.quantile(finite, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
-
-
-def _ratio(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-
-
 # ---------------------------------------------------------------------------- result
 @dataclass(frozen=True)
 class AttackAnalysis:
@@ -215,7 +162,7 @@ class AttackAnalysis:
         """Keys: format, ddrisk_version, model, attack_id, input_sha256, seed, n_bootstrap, confidence, method,
         settings, n_behaviors, layers[], transfer[], stack, curve[], master_keys[], operators[],
         counts_for_risk, warnings."""
-        return _json(
+        return json_safe(
             {
                 "format": ANALYSIS_FORMAT,
                 "ddrisk_version": __version__,
@@ -300,7 +247,7 @@ def analyze_attack(
         if n
         else np.zeros((0, 4 * L + 4 * L * L + 4))
     )
-    boot = _Bootstrap(data.behaviors["behavior_id"].astype(str).to_numpy(), n_bootstrap, seed)
+    boot = ClusterBootstrap(data.behaviors["behavior_id"].astype(str).to_numpy(), n_bootstrap, seed)
     point, reps = boot.sums(columns)
 
     def split(sums: np.ndarray) -> dict[str, np.ndarray]:
@@ -326,20 +273,20 @@ def analyze_attack(
 
     def rates(sums: np.ndarray) -> dict[str, np.ndarray]:
         p = split(sums)
-        adaptive = _ratio(p["adaptive_k"], p["adaptive_n"])
-        stack = _ratio(p["stack_k"], p["stack_n"])[..., 0]
+        adaptive = ratio(p["adaptive_k"], p["adaptive_n"])
+        stack = ratio(p["stack_k"], p["stack_n"])[..., 0]
         prediction = np.prod(adaptive, axis=-1) if L else np.full(stack.shape, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             penalty = np.where(prediction > 0, stack / prediction, np.nan)
         return {
-            "static": _ratio(p["static_k"], p["static_n"]),
+            "static": ratio(p["static_k"], p["static_n"]),
             "adaptive": adaptive,
-            "transfer": _ratio(p["t_k"], p["t_n"]),
-            "transfer_rewritten": _ratio(p["tr_k"], p["tr_n"]),
+            "transfer": ratio(p["t_k"], p["t_n"]),
+            "transfer_rewritten": ratio(p["tr_k"], p["tr_n"]),
             "stack": stack,
             "prediction": prediction,
             "penalty": penalty,
-            "joint": _ratio(p["joint_k"], p["joint_n"])[..., 0],
+            "joint": ratio(p["joint_k"], p["joint_n"])[..., 0],
         }
 
     counts = split(point)
@@ -350,7 +297,9 @@ def analyze_attack(
         if boot_rates is None:
             return math.nan, math.nan
         values = boot_rates[name]
-        return _interval(values[(slice(None), *index)] if index != () else values, confidence)
+        return percentile_interval(
+            values[(slice(None), *index)] if index != () else values, confidence
+        )
 
     # -- per layer
     layer_rows = []
@@ -460,7 +409,7 @@ def analyze_attack(
             "estimate": est["stack"],
             "lo": s_lo,
             "hi": s_hi,
-            "upper_bound": _upper_bound(sn, confidence) if sk == 0 else None,
+            "upper_bound": upper_bound(sn, confidence) if sk == 0 else None,
         }
         stack["independence_prediction"] = {"estimate": prediction, "lo": p_lo, "hi": p_hi}
         stack["expected_under_independence"] = expected
@@ -481,7 +430,7 @@ def analyze_attack(
                 "lo": lo,
                 "hi": hi,
                 # With no master key found, only an upper bound on the penalty is known.
-                "upper_bound": _upper_bound(sn, confidence) / prediction if sk == 0 else None,
+                "upper_bound": upper_bound(sn, confidence) / prediction if sk == 0 else None,
             }
         firsts = data.stack_first[np.isfinite(data.stack_first)]
         stack["median_queries_to_master_key"] = float(np.median(firsts)) if firsts.size else None
@@ -556,7 +505,7 @@ def analyze_attack(
         n_behaviors=n,
         layers=layers,
         transfer=transfer,
-        stack=_json(stack),
+        stack=json_safe(stack),
         curve=curve,
         master_keys=master_keys,
         operators=operators.reset_index(drop=True),
