@@ -54,14 +54,31 @@ def _interval(estimate: Any, lo: Any, hi: Any, digits: int = 3) -> str:
 
     >>> _interval(0.5, 0.4, 0.6), _interval(0.5, None, None)
     ('0.500 [0.400, 0.600]', '0.500')
+    >>> _interval(0.0, 0.0, 0.0)
+    '0.000 (no interval: rests on a zero count)'
     """
     if _num(lo) == "—" and _num(hi) == "—":
         return _num(estimate, digits)
+    if _num(lo, digits) == _num(hi, digits) == _num(estimate, digits) and estimate in (0, 1):
+        # A zero-width interval at 0 or 1 comes from a zero count, not from certainty.
+        return f"{_num(estimate, digits)} (no interval: rests on a zero count)"
     return f"{_num(estimate, digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
 
 
 def _triple(value: dict[str, Any], digits: int = 3) -> str:
+    if value.get("estimable") is False:
+        return NOT_ESTIMABLE
     return _interval(value.get("estimate"), value.get("lo"), value.get("hi"), digits)
+
+
+NOT_ESTIMABLE = "not estimable"
+
+
+def _guarded(row: dict[str, Any], name: str, digits: int = 2) -> str:
+    """A ratio or association with its interval, or "not estimable" on too few expected events."""
+    if row.get(f"{name}_estimable") is False:
+        return NOT_ESTIMABLE
+    return _interval(row[name], row[f"{name}_lo"], row[f"{name}_hi"], digits)
 
 
 def stress_provenance(stress: StressAnalysis) -> dict[str, Any]:
@@ -173,7 +190,7 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
                 with_count=False,
             ),
             _interval(r["independence"], r["independence_lo"], r["independence_hi"]),
-            _interval(r["lift"], r["lift_lo"], r["lift_hi"], 2),
+            _guarded(r, "lift"),
         )
         for r in data["stack_by_family"]
     ]
@@ -181,9 +198,9 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
         cells(
             f"{r['layer_a']} + {r['layer_b']}",
             f"{r['both_miss']}/{r['n']}",
-            _interval(r["phi"], r["phi_lo"], r["phi_hi"], 2),
-            _interval(r["yule_q"], r["yule_q_lo"], r["yule_q_hi"], 2),
-            _interval(r["lift"], r["lift_lo"], r["lift_hi"], 2),
+            _guarded(r, "phi"),
+            _guarded(r, "yule_q"),
+            _guarded(r, "lift"),
             f"{_num(r['p_b_given_a'])} vs {_num(r['p_b'])}",
         )
         for r in data["pairs"]
