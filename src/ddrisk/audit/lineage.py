@@ -199,9 +199,35 @@ def shared_lineage_modes(stack: StackFile) -> tuple[SharedMode, ...]:
         for key, how in items.items():
             users.setdefault(key, {})[layer.id] = how
     order = {kind: k for k, kind in enumerate(LINEAGE_KINDS)}
+    # A provider, pipeline or data set reached only through shared base models adds nothing
+    # when a shared base-model mode already covers exactly those layers: same dependency.
+    model_sets = {frozenset(via) for (kind, _e), via in users.items() if kind == "base_model"}
+
+    def implied(kind: str, via: dict[str, str]) -> bool:
+        return (
+            kind != "base_model"
+            and all(" of model " in how for how in via.values())
+            and frozenset(via) in model_sets
+        )
+
+    # Ancestors shared by exactly the same layers as a more specific model are one dependency:
+    # keep the model most layers use directly and name the ancestors in its attribution.
+    redundant: set[tuple[str, str]] = set()
+    by_set: dict[frozenset[str], list[tuple[str, str]]] = {}
+    for key, via in users.items():
+        if key[0] == "base_model" and len(via) >= 2:
+            by_set.setdefault(frozenset(via), []).append(key)
+    for keys in by_set.values():
+        if len(keys) > 1:
+            keys.sort(key=lambda k: (-sum(h == "base model" for h in users[k].values()), k[1]))
+            keep, rest = keys[0], keys[1:]
+            redundant.update(rest)
+            for layer in users[keep]:
+                users[keep][layer] += " (shared ancestry: " + ", ".join(r[1] for r in rest) + ")"
+
     modes = []
     for (kind, entity), via in sorted(users.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
-        if len(via) < 2:
+        if len(via) < 2 or implied(kind, via) or (kind, entity) in redundant:
             continue
         modes.append(
             SharedMode(

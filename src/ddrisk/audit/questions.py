@@ -50,6 +50,8 @@ class QuestionResult:
 
     @property
     def verdict(self) -> str:
+        if self.answers and all(a.answer == "not answerable" for a in self.answers):
+            return "not answerable: the catalog has no failure mode for this assumption"
         if self.all_yes:
             return "yes for every layer: the stack's margin against this assumption failing is thin"
         yes = [a.layer for a in self.answers if a.answer == "yes"]

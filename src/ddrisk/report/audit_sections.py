@@ -41,10 +41,15 @@ def summary_lines(result: AuditResult) -> list[tuple[str, str]]:
     out.append(("Near-misses (all but one layer prone)", near or "none"))
     unc = risk["uncertainty"]
     spread = ""
-    if unc is not None:
-        summary = unc.get("summary", {}).get("probability") or {}
-        if summary:
-            spread = f"; Monte Carlo 5-95 %: {_num(summary.get('p5'))} to {_num(summary.get('p95'))}"
+    if unc is not None and unc.get("uncertain_parameters"):
+        summary = unc.get("probability") or {}
+        spread = (
+            f"; Monte Carlo ({unc.get('n_draws')} draws over "
+            f"{len(unc['uncertain_parameters'])} uncertain inputs) 90 % range "
+            f"{_num(summary.get('p05'))} to {_num(summary.get('p95'))}"
+        )
+    else:
+        spread = "; no uncertain inputs (give distributions such as beta(2, 18) under risk:)"
     bounds = risk["unclear_bounds"]
     out.append(
         (
