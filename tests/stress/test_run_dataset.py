@@ -74,6 +74,24 @@ def test_default_is_seeded_and_disjoint_from_training_text(default: datasets.Str
     assert not any(" ".join(i.text.lower().split()) in seen for i in default.items)
 
 
+def test_templates_and_calibration_split(default: datasets.StressDataset) -> None:
+    jailbreak = [i for i in default.items if i.family == "jailbreak_template"]
+    gcg = [i for i in default.items if i.family == "gcg_suffix"]
+    assert len({i.template_id for i in jailbreak}) == 14  # 60 items on 14 DAN templates
+    assert all(i.template_id.startswith("gcg/") for i in gcg)
+    assert len({i.template_id for i in gcg}) < len(gcg)  # suffixes are shared
+    assert not any(i.template_id for i in default.items if i.family == "harmful_direct")
+    calibration = default.calibration
+    assert len(calibration) == datasets.DEFAULT_CALIBRATION_SIZE
+    assert all(not item.harmful for item in calibration)
+    texts = {" ".join(i.text.lower().split()) for i in default.items}
+    behaviors = {i.behavior_id for i in default.items}
+    assert not any(" ".join(c.text.lower().split()) in texts for c in calibration)
+    assert not any(c.behavior_id in behaviors for c in calibration)
+    sliced = default.sliced(40)
+    assert len(sliced.calibration) == datasets.MIN_SLICED_CALIBRATION
+
+
 def test_slice_keeps_every_family(default: datasets.StressDataset) -> None:
     small = default.sliced(21, seed=3)
     assert len(small.items) == 21
