@@ -354,7 +354,7 @@ def mutations(kind: Kind, rng: random.Random) -> list[tuple[str, bytes | None, b
 
 
 def _write_zip(path: Path, mutation: str) -> None:
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         if mutation == "zip-bomb":
             archive.writestr("header.json", (FIXTURES / "inspect_eval" / "header.json").read_text())
             with archive.open("samples/s_epoch_1.json", "w", force_zip64=True) as member:

@@ -98,43 +98,10 @@ def build_layers(specs: list[Any], *, source: str, artifact_dir: Path | None = N
 
 
 def load_layer_specs(path: str | Path) -> list[dict[str, Any]]:
-    """Read the entries of a layers file (YAML or JSON), without building them.
+    """The entries of a layers file, unbuilt: :func:`ddrisk.io.layers.read_layer_specs`."""
+    from ddrisk.io.layers import read_layer_specs
 
-    The file goes through :func:`ddrisk.io.documents.read_document`: size, depth and alias
-    limits, duplicate keys refused, every problem one located line.
-    """
-    from ddrisk.io.documents import check_usable_path, display_path, read_document
-
-    source = display_path(path)
-    path = check_usable_path(path, label=source)
-    if not path.exists():
-        raise InputError(
-            source, None, "layers file not found", "pass an existing YAML file to --layers"
-        )
-    document = read_document(path, label=source, what="layers file").data
-    if isinstance(document, dict):
-        extra = sorted(map(str, set(document) - {"layers"}))
-        if extra:
-            raise InputError(
-                source, None, f"unknown top-level key(s) {extra[:10]}", "keep only 'layers:'"
-            )
-        document = document.get("layers")
-    if not isinstance(document, list):
-        raise InputError(
-            source,
-            "layers",
-            "expected a list of layers",
-            "write 'layers:' followed by '- kind: ...' entries",
-        )
-    for index, spec in enumerate(document):
-        if not isinstance(spec, dict):
-            raise InputError(
-                source,
-                f"layers[{index}]",
-                f"a layer must be a mapping, got {type(spec).__name__}",
-                "write key: value pairs such as 'kind: regex'",
-            )
-    return document
+    return read_layer_specs(path)
 
 
 def redact_specs(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
