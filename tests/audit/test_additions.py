@@ -43,8 +43,12 @@ def _random_catalog(seed: int) -> Catalog:
             ],
             "failure_modes": [{"id": m, "name": m} for m in modes],
             "ratings": [
-                {"technique": t, "failure_mode": m, "probability": float(rng.uniform(0, 1)),
-                 "rater": "r"}
+                {
+                    "technique": t,
+                    "failure_mode": m,
+                    "probability": float(rng.uniform(0, 1)),
+                    "rater": "r",
+                }
                 for t in techniques
                 for m in modes
             ],
@@ -54,7 +58,11 @@ def _random_catalog(seed: int) -> Catalog:
 
 @pytest.mark.parametrize(
     ("catalog_name", "fixed", "budget", "k"),
-    [("paper", ("RLHF", "W2S"), 3.0, 2), ("paper", ("RE",), None, 3), ("paper", ("DEBATE",), 2.0, 2)]
+    [
+        ("paper", ("RLHF", "W2S"), 3.0, 2),
+        ("paper", ("RE",), None, 3),
+        ("paper", ("DEBATE",), 2.0, 2),
+    ]
     + [(f"random{s}", ("T0", "T1"), 4.0, 3) for s in range(3)],
 )
 def test_best_additions_equal_brute_force(catalog_name, fixed, budget, k):
@@ -65,7 +73,12 @@ def test_best_additions_equal_brute_force(catalog_name, fixed, budget, k):
     candidates = tuple(t for t in catalog.technique_ids if t not in fixed)
     costs = {t: DEFAULT_COSTS[catalog.technique(t).safety_tax] for t in candidates}
     result = best_additions(
-        catalog, fixed, candidates, costs=costs, budget=budget, max_additions=k,
+        catalog,
+        fixed,
+        candidates,
+        costs=costs,
+        budget=budget,
+        max_additions=k,
         straight_through=[],
     )
     p_brute, combo = _brute(catalog, fixed, candidates, costs, budget, k)
@@ -82,7 +95,12 @@ def test_addition_explains_which_straight_through_mode_it_closes():
     candidates = ("SCIAI", "IDA", "RE")
     costs = {t: DEFAULT_COSTS[catalog.technique(t).safety_tax] for t in candidates}
     result = best_additions(
-        catalog, ("RLHF", "RLAIF"), candidates, costs=costs, budget=1.0, max_additions=1,
+        catalog,
+        ("RLHF", "RLAIF"),
+        candidates,
+        costs=costs,
+        budget=1.0,
+        max_additions=1,
         straight_through=["CAP-DEV", "DEC-AL", "EM-MIS", "EVAL-DIFF", "AL-GEN"],
     )
     assert result.best == ("RE",)  # the only candidate within budget 1 (low tax)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -23,7 +24,7 @@ def test_schema_validates_the_example_and_the_fixture(small_stack):
     assert result.exit_code == 0
     schema = json.loads(result.output)
     for path in ("examples/llm-assistant-stack.yaml", small_stack):
-        jsonschema.validate(yaml.safe_load(open(path, encoding="utf-8")), schema)
+        jsonschema.validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")), schema)
 
 
 def test_json_record_html_and_markdown(small_stack, tmp_path):
@@ -39,7 +40,11 @@ def test_json_record_html_and_markdown(small_stack, tmp_path):
     assert "eu-ai-act:art14" in frameworks
     assert 0 < record["risk"]["probability"] < 1
     bounds = record["risk"]["unclear_bounds"]
-    assert bounds["unclear_as_not_prone"] <= record["risk"]["probability"] <= bounds["unclear_as_prone"]
+    assert (
+        bounds["unclear_as_not_prone"]
+        <= record["risk"]["probability"]
+        <= bounds["unclear_as_prone"]
+    )
     assert record["risk"]["uncertainty"]["uncertain_parameters"]
     assert record["additions"]["best"] == ["SCIAI"]
     assert record["additions"]["additions"][0]["closes_straight_through"] == ["EVAL-DIFF"]
@@ -55,8 +60,15 @@ def test_json_record_html_and_markdown(small_stack, tmp_path):
 
 
 def test_weights_change_is_recorded(small_stack):
-    result = invoke("audit", str(small_stack), "--json", "--draws", "0", "--weights",
-                    "severity=1,tractability=0,neglectedness=0,urgency=0")  # fmt: skip
+    result = invoke(
+        "audit",
+        str(small_stack),
+        "--json",
+        "--draws",
+        "0",
+        "--weights",
+        "severity=1,tractability=0,neglectedness=0,urgency=0",
+    )
     assert result.exit_code == 0, result.output
     weights = json.loads(result.output)["priorities"]["weights"]
     assert weights == {"severity": 1.0, "tractability": 0.0, "neglectedness": 0.0, "urgency": 0.0}
@@ -65,13 +77,33 @@ def test_weights_change_is_recorded(small_stack):
 
 
 BAD = [
-    ("technique: DEBATE", "technique: DEBATTE", "unknown technique 'DEBATTE'", "did you mean 'DEBATE'"),  # fmt: skip
+    (
+        "technique: DEBATE",
+        "technique: DEBATTE",
+        "unknown technique 'DEBATTE'",
+        "did you mean 'DEBATE'",
+    ),
     ("catalog: dung-mai-2025", "catalog: no-such-catalog", "unknown catalog", "line 4"),
-    ("base_model: base-a}", "base_model: base-b}", "base model 'base-b' is not declared", "did you mean 'base-a'"),  # fmt: skip
-    ("tuned-a: {derived_from: base-a}", "tuned-a: {derived_from: base-a}\n    base-a2: {derived_from: base-a2}", "derived_from cycle", "base-a2 -> base-a2"),  # fmt: skip
+    (
+        "base_model: base-a}",
+        "base_model: base-b}",
+        "base model 'base-b' is not declared",
+        "did you mean 'base-a'",
+    ),
+    (
+        "tuned-a: {derived_from: base-a}",
+        "tuned-a: {derived_from: base-a}\n    base-a2: {derived_from: base-a2}",
+        "derived_from cycle",
+        "base-a2 -> base-a2",
+    ),
     ("{probability: 0.7}", "{probability: 1.7}", "out of range", "line 19"),
     ("budget: 3", "budget: 3\nbudget: 4", "duplicate key 'budget'", "line"),
-    ("ratings: {DEC-AL:", "ratings: {DEC-ALL:", "unknown failure mode 'DEC-ALL'", "did you mean 'DEC-AL'"),  # fmt: skip
+    (
+        "ratings: {DEC-AL:",
+        "ratings: {DEC-ALL:",
+        "unknown failure mode 'DEC-ALL'",
+        "did you mean 'DEC-AL'",
+    ),
     ("id: small", "id: small\nlayer: []", "unknown key 'layer'", "line"),
 ]
 

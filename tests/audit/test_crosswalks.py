@@ -19,9 +19,14 @@ FRAMEWORKS = framework_keys()
 
 def test_all_frameworks_the_issue_names_are_pinned():
     assert set(FRAMEWORKS) == {
-        "mit-airr", "nist-ai-rmf", "nist-ai-600-1", "eu-ai-act", "iso-42001", "owasp-llm",
+        "mit-airr",
+        "nist-ai-rmf",
+        "nist-ai-600-1",
+        "eu-ai-act",
+        "iso-42001",
+        "owasp-llm",
         "mitre-atlas",
-    }  # fmt: skip
+    }
     rmf = load_taxonomy("nist-ai-rmf")
     assert len(rmf.entries) == 72  # AI RMF 1.0 has 72 subcategories
     assert {"GOVERN-1.4", "MAP-1.1"} <= {e.id for e in rmf.entries}
@@ -69,7 +74,7 @@ def test_the_integrity_check_can_fail():
     text = (
         "#curie_map:\n#  owasp-llm: https://genai.owasp.org/llmrisk/\n"
         + "\t".join(SSSOM_REQUIRED)
-        + "\nddriskfm:x/JB-INDIRECT\tskos:exactMatch\towasp-llm:LLM11:2025\tsemapv:ManualMappingCuration\tme\t2026-01-01\n"  # fmt: skip
+        + "\nddriskfm:x/JB-INDIRECT\tskos:exactMatch\towasp-llm:LLM11:2025\tsemapv:ManualMappingCuration\tme\t2026-01-01\n"
     )
     mapping_set = parse_sssom(text, framework="owasp-llm", label="bad.tsv")
     assert mapping_set.rows[0].object_id not in load_taxonomy("owasp-llm").curies

@@ -18,12 +18,35 @@ def test_extended_catalog_is_complete_and_labelled_as_ddrisks_own():
         if rating.effective_level is Level.UNCLEAR:
             assert rating.confidence is Confidence.LOW
     names = {t.id for t in catalog.techniques}
-    assert {"IN-CLF", "OUT-CLF", "LLM-JUDGE", "AI-CONTROL", "SYSPROMPT", "REDTEAM", "CAP-LIMIT",
-            "HUMAN-APPROVAL", "RATE-LIMIT", "PROBES"} <= names  # fmt: skip
+    assert {
+        "IN-CLF",
+        "OUT-CLF",
+        "LLM-JUDGE",
+        "AI-CONTROL",
+        "SYSPROMPT",
+        "REDTEAM",
+        "CAP-LIMIT",
+        "HUMAN-APPROVAL",
+        "RATE-LIMIT",
+        "PROBES",
+    } <= names
     modes = set(catalog.failure_mode_ids)
-    assert {"REWARD-HACK", "DIST-SHIFT", "SYCOPHANCY", "REP-INSTAB", "JB-ROLEPLAY",
-            "JB-HYPOTHETICAL", "JB-AUTHORITY", "JB-ENCODING", "JB-MULTITURN", "JB-INDIRECT",
-            "HUM-EVAL", "TRAIN-DEPLOY", "SHARED-BASE", "SHARED-DATA"} <= modes  # fmt: skip
+    assert {
+        "REWARD-HACK",
+        "DIST-SHIFT",
+        "SYCOPHANCY",
+        "REP-INSTAB",
+        "JB-ROLEPLAY",
+        "JB-HYPOTHETICAL",
+        "JB-AUTHORITY",
+        "JB-ENCODING",
+        "JB-MULTITURN",
+        "JB-INDIRECT",
+        "HUM-EVAL",
+        "TRAIN-DEPLOY",
+        "SHARED-BASE",
+        "SHARED-DATA",
+    } <= modes
     assert sum(r.effective_level is Level.UNCLEAR for r in catalog.ratings) > 0
 
 
@@ -33,6 +56,10 @@ def test_the_papers_cells_are_carried_over_unchanged():
     extended = load_catalog("ddrisk-extended-2026")
     for rating in paper.ratings:
         assert extended.rating(rating.technique, rating.failure_mode) == rating
-    others = [r for r in extended.ratings if (r.technique, r.failure_mode) not in
-              {(p.technique, p.failure_mode) for p in paper.ratings}]  # fmt: skip
+    others = [
+        r
+        for r in extended.ratings
+        if (r.technique, r.failure_mode)
+        not in {(p.technique, p.failure_mode) for p in paper.ratings}
+    ]
     assert others and all(r.rater == "ddrisk" for r in others)

@@ -13,7 +13,12 @@ def _impact(s, t, n, u):
 
 
 def test_default_weights_are_the_source_reports():
-    assert DEFAULT_WEIGHTS == {"severity": 0.35, "tractability": 0.25, "neglectedness": 0.25, "urgency": 0.15}  # fmt: skip
+    assert DEFAULT_WEIGHTS == {
+        "severity": 0.35,
+        "tractability": 0.25,
+        "neglectedness": 0.25,
+        "urgency": 0.15,
+    }
     # the report's own example: 8, 5, 6, 8 -> 6.75
     assert _impact(8, 5, 6, 8).score(DEFAULT_WEIGHTS) == pytest.approx(6.75)
     impacts, weights = builtin_impacts()
@@ -33,7 +38,9 @@ def test_impact_reorders_equal_importance_and_weights_move_ranks():
     assert ranks["severity-heavy"]["grave"] == 1
     assert ranks["tractability-heavy"]["tractable"] == 1
     assert result.top_by_scenario["severity-heavy"] != result.top_by_scenario["tractability-heavy"]
-    assert any(change[0] in {"severity-heavy", "tractability-heavy"} for change in result.rank_changes())  # fmt: skip
+    assert any(
+        change[0] in {"severity-heavy", "tractability-heavy"} for change in result.rank_changes()
+    )
 
 
 def test_bad_weights_are_rejected():

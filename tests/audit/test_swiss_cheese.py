@@ -14,7 +14,10 @@ from ddrisk.report.swiss_cheese import audit_figure, stack_figure
 
 def _gids(figure, prefix):
     return sorted(
-        p.get_gid() for ax in figure.axes for p in ax.patches if (p.get_gid() or "").startswith(prefix)
+        p.get_gid()
+        for ax in figure.axes
+        for p in ax.patches
+        if (p.get_gid() or "").startswith(prefix)
     )
 
 
@@ -35,8 +38,11 @@ def test_holes_slices_and_arrows_match_the_ratings():
 def test_audit_figure_uses_the_audited_stack(small_stack):
     loaded = read_stack(small_stack)
     result = run_audit(
-        loaded.compiled, input_sha256=loaded.input_sha256, mappings=load_all_mappings(),
-        impacts=loaded.impacts, n_draws=20,
+        loaded.compiled,
+        input_sha256=loaded.input_sha256,
+        mappings=load_all_mappings(),
+        impacts=loaded.impacts,
+        n_draws=20,
     )
     figure = audit_figure(result)
     expected_holes = sum(

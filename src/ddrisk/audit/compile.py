@@ -142,7 +142,9 @@ def _copy_rating(rating: Rating, technique: str) -> Rating:
     return rating.model_copy(update={"technique": technique})
 
 
-def _layer_ratings(stack: StackFile, catalog: Catalog, index: int, modes: list[str]) -> list[Rating]:
+def _layer_ratings(
+    stack: StackFile, catalog: Catalog, index: int, modes: list[str]
+) -> list[Rating]:
     layer = stack.layers[index]
     if layer.technique is not None:
         return [_copy_rating(catalog.rating(layer.technique, m), layer.id) for m in modes]
@@ -294,9 +296,7 @@ def compile_stack(stack: StackFile, catalog: Catalog, *, source: str = "<stack>"
             layer.cost if layer.cost is not None else DEFAULT_COSTS[technique.safety_tax]
         )
         ratings += _layer_ratings(stack, catalog, i, base_modes)
-        ratings += [
-            _shared_rating(m, layer.id, catalog, is_layer=True, p=p_shared) for m in shared
-        ]
+        ratings += [_shared_rating(m, layer.id, catalog, is_layer=True, p=p_shared) for m in shared]
     for candidate in candidates:
         technique = catalog.technique(candidate)
         techniques.append(technique)

@@ -124,7 +124,7 @@ class AuditResult:
 
 def _framework_entries(mode: str, mappings: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     out = []
-    for framework, mapping_set in mappings.items():
+    for mapping_set in mappings.values():
         for row in mapping_set.for_mode(mode):
             out.append(row.to_dict())
     return tuple(out)
@@ -155,12 +155,19 @@ def _unclear_bounds(compiled: CompiledStack, engine: str, seed: int) -> dict[str
     """P(stack fails) with every '?' cell read as prone, and as not prone."""
     params = compiled.params
     out = {}
-    for name, level in (("unclear_as_prone", Level.PRONE), ("unclear_as_not_prone", Level.NOT_PRONE)):  # fmt: skip
+    for name, level in (
+        ("unclear_as_prone", Level.PRONE),
+        ("unclear_as_not_prone", Level.NOT_PRONE),
+    ):
         value = params.p_levels[level]
         override = PartialParameters(
-            p_levels={Level.UNCLEAR: Setting(FixedValue(value.value.mean), value.source, value.where)}  # fmt: skip
+            p_levels={
+                Level.UNCLEAR: Setting(FixedValue(value.value.mean), value.source, value.where)
+            }
         )
-        model = resolve_parameters(compiled.catalog, list(compiled.layers), params.merged(override)).model  # fmt: skip
+        model = resolve_parameters(
+            compiled.catalog, list(compiled.layers), params.merged(override)
+        ).model
         out[name] = float(compute_stack_failure(model, engine=engine, seed=seed).probability)
     return out
 

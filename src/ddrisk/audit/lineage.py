@@ -222,8 +222,8 @@ def shared_lineage_modes(stack: StackFile) -> tuple[SharedMode, ...]:
             keys.sort(key=lambda k: (-sum(h == "base model" for h in users[k].values()), k[1]))
             keep, rest = keys[0], keys[1:]
             redundant.update(rest)
-            for layer in users[keep]:
-                users[keep][layer] += " (shared ancestry: " + ", ".join(r[1] for r in rest) + ")"
+            for layer_id in users[keep]:
+                users[keep][layer_id] += " (shared ancestry: " + ", ".join(r[1] for r in rest) + ")"
 
     modes = []
     for (kind, entity), via in sorted(users.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):

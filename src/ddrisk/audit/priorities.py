@@ -39,8 +39,11 @@ class Impact:
         return sum(weights[c] * getattr(self, c) for c in CRITERIA)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{c: getattr(self, c) for c in CRITERIA}, "rationale": self.rationale,
-                "source": self.source}  # fmt: skip
+        return {
+            **{c: getattr(self, c) for c in CRITERIA},
+            "rationale": self.rationale,
+            "source": self.source,
+        }
 
 
 def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
@@ -125,7 +128,9 @@ class PrioritiesResult:
         return pd.DataFrame([row.to_dict() for row in self.rows]).drop(columns=["impact"])
 
 
-def _ranks(importance: Mapping[str, float], impacts: Mapping[str, Impact], weights: Mapping[str, float]) -> dict[str, int]:  # fmt: skip
+def _ranks(
+    importance: Mapping[str, float], impacts: Mapping[str, Impact], weights: Mapping[str, float]
+) -> dict[str, int]:
     scored = [
         (importance[m] * impacts[m].score(weights) / 10.0, importance[m], m)
         for m in importance

@@ -16,11 +16,31 @@ from typing import Any
 from ddrisk.catalog.model import Catalog, Level
 
 QUESTIONS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
-    ("human-evaluators", "Does the layer rest on human evaluator competence?", ("HUM-EVAL",), "evaluator_pool"),  # fmt: skip
-    ("train-deploy", "Does it assume behaviour stays the same from training to deployment?", ("TRAIN-DEPLOY", "DIST-SHIFT"), None),  # fmt: skip
-    ("representations", "Does it rely on stable internal representations?", ("REP-INSTAB",), None),  # fmt: skip
-    ("base-model", "Does it rest on a base model or provider that other layers share?", ("SHARED-BASE",), "base_model"),  # fmt: skip
-    ("training-data", "Does it share training data or a training pipeline with other layers?", ("SHARED-DATA",), "training_data"),  # fmt: skip
+    (
+        "human-evaluators",
+        "Does the layer rest on human evaluator competence?",
+        ("HUM-EVAL",),
+        "evaluator_pool",
+    ),
+    (
+        "train-deploy",
+        "Does it assume behaviour stays the same from training to deployment?",
+        ("TRAIN-DEPLOY", "DIST-SHIFT"),
+        None,
+    ),
+    ("representations", "Does it rely on stable internal representations?", ("REP-INSTAB",), None),
+    (
+        "base-model",
+        "Does it rest on a base model or provider that other layers share?",
+        ("SHARED-BASE",),
+        "base_model",
+    ),
+    (
+        "training-data",
+        "Does it share training data or a training pipeline with other layers?",
+        ("SHARED-DATA",),
+        "training_data",
+    ),
 )
 _ANSWER = {Level.PRONE: "yes", Level.UNCLEAR: "unclear", Level.NOT_PRONE: "no"}
 _ORDER = {"yes": 2, "unclear": 1, "no": 0}
@@ -34,8 +54,12 @@ class Answer:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "answer": self.answer, "modes": list(self.modes),
-                "reason": self.reason}  # fmt: skip
+        return {
+            "layer": self.layer,
+            "answer": self.answer,
+            "modes": list(self.modes),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -64,8 +88,13 @@ class QuestionResult:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "question": self.question, "all_yes": self.all_yes,
-                "verdict": self.verdict, "answers": [a.to_dict() for a in self.answers]}  # fmt: skip
+        return {
+            "key": self.key,
+            "question": self.question,
+            "all_yes": self.all_yes,
+            "verdict": self.verdict,
+            "answers": [a.to_dict() for a in self.answers],
+        }
 
 
 def answer_questions(
@@ -83,7 +112,9 @@ def answer_questions(
         answers = []
         for layer in layers:
             if not modes:
-                answers.append(Answer(layer, "not answerable", (), "the catalog has no mode for it"))
+                answers.append(
+                    Answer(layer, "not answerable", (), "the catalog has no mode for it")
+                )
                 continue
             worst = max(
                 modes, key=lambda m: _ORDER[_ANSWER[catalog.rating(layer, m).effective_level]]

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from ddrisk.catalog.model import ID_PATTERN, Confidence, Level, SafetyTax
 
-STACK_FORMAT = "ddrisk.stack/1"
+STACK_FORMAT: Literal["ddrisk.stack/1"] = "ddrisk.stack/1"
 LINEAGE_KINDS = ("base_model", "provider", "training_pipeline", "training_data", "evaluator_pool")
 
 LayerId = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]

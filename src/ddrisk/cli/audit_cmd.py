@@ -19,7 +19,9 @@ def _parse_weights(text: str | None) -> dict[str, float] | None:
         try:
             weights[key.strip()] = float(value)
         except ValueError:
-            raise InputError("--weights", item, "expected CRITERION=NUMBER", "e.g. severity=0.4,urgency=0.2") from None  # fmt: skip
+            raise InputError(
+                "--weights", item, "expected CRITERION=NUMBER", "e.g. severity=0.4,urgency=0.2"
+            ) from None
         if not sep:
             raise InputError("--weights", item, "expected CRITERION=NUMBER", "e.g. severity=0.4")
     return weights
@@ -29,13 +31,37 @@ def _parse_weights(text: str | None) -> dict[str, float] | None:
 @click.argument("stack", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--schema", "show_schema", is_flag=True, help="Print the stack-file JSON Schema.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for Monte Carlo draws.")
-@click.option("--draws", type=int, default=None, help="Monte Carlo draws for uncertainty (default 1000).")  # fmt: skip
-@click.option("--budget", type=float, default=None, help="Cost budget for additions (overrides the file).")  # fmt: skip
-@click.option("--weights", default=None, metavar="C=W,...", help="Impact weights, e.g. severity=0.5,urgency=0.2.")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report (.html or .md).")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default=None, help="Report format (default: from the suffix).")  # fmt: skip
+@click.option(
+    "--draws", type=int, default=None, help="Monte Carlo draws for uncertainty (default 1000)."
+)
+@click.option(
+    "--budget", type=float, default=None, help="Cost budget for additions (overrides the file)."
+)
+@click.option(
+    "--weights",
+    default=None,
+    metavar="C=W,...",
+    help="Impact weights, e.g. severity=0.5,urgency=0.2.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report (.html or .md).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "markdown"]),
+    default=None,
+    help="Report format (default: from the suffix).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the audit record as JSON.")
-@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the JSON record here.")  # fmt: skip
+@click.option(
+    "--json-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON record here.",
+)
 def audit(
     stack: Path | None,
     show_schema: bool,
@@ -68,7 +94,9 @@ def audit(
 
         check_weights(chosen)
     except ValueError as error:
-        raise InputError("--weights", weights, str(error), "use severity, tractability, neglectedness, urgency") from None  # fmt: skip
+        raise InputError(
+            "--weights", weights, str(error), "use severity, tractability, neglectedness, urgency"
+        ) from None
     result = run_audit(
         loaded.compiled,
         input_sha256=loaded.input_sha256,

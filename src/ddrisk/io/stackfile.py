@@ -35,11 +35,14 @@ class LoadedStack:
     weights: dict[str, float]
 
 
-def _explain(error: dict[str, Any]) -> tuple[str, str]:
+def _explain(error: Any) -> tuple[str, str]:
     kind = error["type"]
     field = error["loc"][-1] if error["loc"] else "stack"
     if kind == "extra_forbidden":
-        return f"unknown key '{field}'", "remove it or fix its spelling (see `ddrisk audit --schema`)"  # fmt: skip
+        return (
+            f"unknown key '{field}'",
+            "remove it or fix its spelling (see `ddrisk audit --schema`)",
+        )
     if kind == "missing":
         return f"missing required key '{field}'", f"add '{field}' (see `ddrisk audit --schema`)"
     if kind in {"less_than_equal", "greater_than_equal", "less_than", "greater_than"}:
@@ -48,7 +51,10 @@ def _explain(error: dict[str, Any]) -> tuple[str, str]:
             "use a value in the allowed range (probabilities lie in [0, 1])",
         )
     if kind in {"enum", "literal_error"}:
-        return f"invalid value {error.get('input')!r}: {error['msg']}", "use one of the listed values"  # fmt: skip
+        return (
+            f"invalid value {error.get('input')!r}: {error['msg']}",
+            "use one of the listed values",
+        )
     if kind == "string_pattern_mismatch":
         return f"invalid id or name {error.get('input')!r}", "use letters, digits, '_', '-', '.'"
     return f"{error['msg']} (got {error.get('input')!r})"[:300], "correct the value"
@@ -77,12 +83,14 @@ def _catalog_source(name: str, stack_path: Path | None) -> str | Path:
     return name
 
 
-def load_stack_document(document: LocatedDocument, *, stack_path: Path | None = None) -> LoadedStack:  # fmt: skip
+def load_stack_document(
+    document: LocatedDocument, *, stack_path: Path | None = None
+) -> LoadedStack:
     stack = validate_stack(document)
     try:
         catalog = load_catalog(_catalog_source(stack.catalog, stack_path))
     except InputError as error:
-        raise document.error(("catalog",), f"unknown catalog: {error.problem}", error.fix) from None  # fmt: skip
+        raise document.error(("catalog",), f"unknown catalog: {error.problem}", error.fix) from None
     problems = stack_problems(stack, catalog)
     if problems:
         path, problem, fix = problems[0]
@@ -92,14 +100,20 @@ def load_stack_document(document: LocatedDocument, *, stack_path: Path | None = 
     for mode, score in stack.impact.items():
         known = set(catalog.failure_mode_ids)
         if mode not in known:
-            raise document.error(("impact", mode), f"unknown failure mode '{mode}'", "use a catalog failure-mode id")  # fmt: skip
+            raise document.error(
+                ("impact", mode), f"unknown failure mode '{mode}'", "use a catalog failure-mode id"
+            )
         impacts[mode] = Impact(**score.model_dump(), source=document.label)
     counts = None
     if stack.evidence is not None:
         base = stack_path.parent if stack_path is not None else Path.cwd()
         counts_file = base / stack.evidence.counts
         if not counts_file.is_file():
-            raise document.error(("evidence", "counts"), f"no such file: {counts_file}", "give a path relative to the stack file")  # fmt: skip
+            raise document.error(
+                ("evidence", "counts"),
+                f"no such file: {counts_file}",
+                "give a path relative to the stack file",
+            )
         counts = read_stress_counts(counts_file)
     return LoadedStack(
         compiled=compiled,

@@ -127,7 +127,9 @@ def print_audit(result: AuditResult, console: Any = None) -> None:
     for q in result.questions:
         table.add_column(terminal_text(q.key))
     for i, layer in enumerate(result.layers):
-        table.add_row(terminal_text(layer), *[terminal_text(q.answers[i].answer) for q in result.questions])  # fmt: skip
+        table.add_row(
+            terminal_text(layer), *[terminal_text(q.answers[i].answer) for q in result.questions]
+        )
     console.print(table)
 
 
@@ -141,14 +143,16 @@ def markdown_section(result: AuditResult, *, figure_path: str | None = None) -> 
         "",
     ]
     for heading, text in summary_lines(result):
-        lines.append(f"- **{markdown_text(heading, in_table=False)}**: {markdown_text(text, in_table=False)}")  # fmt: skip
+        lines.append(
+            f"- **{markdown_text(heading, in_table=False)}**: {markdown_text(text, in_table=False)}"
+        )
     lines += ["", "### Audit questions per layer", ""]
     lines.append("| question | layer | answer | reason |")
     lines.append("|---|---|---|---|")
     for q in result.questions:
         for a in q.answers:
             lines.append(
-                f"| {markdown_text(q.key)} | {markdown_text(a.layer)} | {a.answer} | {markdown_text(a.reason)} |"  # fmt: skip
+                f"| {markdown_text(q.key)} | {markdown_text(a.layer)} | {a.answer} | {markdown_text(a.reason)} |"
             )
     if figure_path:
         lines += ["", f"![Swiss-cheese diagram of the stack]({figure_path})"]

@@ -31,18 +31,33 @@ def draw_stack(
     for i, layer in enumerate(layers):
         x = i * 1.5 + 1.0
         ax.add_patch(
-            Rectangle((x - 0.3, -0.5), 0.6, n_modes, facecolor="#f6d365", edgecolor="#b8860b",
-                      gid=f"slice:{layer}")  # fmt: skip
+            Rectangle(
+                (x - 0.3, -0.5),
+                0.6,
+                n_modes,
+                facecolor="#f6d365",
+                edgecolor="#b8860b",
+                gid=f"slice:{layer}",
+            )
         )
         counts["slices"] += 1
-        ax.text(x, n_modes - 0.3, mpl_text(layer), ha="center", va="bottom", rotation=30, fontsize=7)
+        ax.text(
+            x, n_modes - 0.3, mpl_text(layer), ha="center", va="bottom", rotation=30, fontsize=7
+        )
         for j, mode in enumerate(modes):
             level = levels[layer][mode]
             if level == "not_prone":
                 continue
             ax.add_patch(
-                Ellipse((x, n_modes - 1 - j), 0.4, 0.6, facecolor="white", edgecolor="#555",
-                        linestyle="-" if level == "prone" else "--", gid=f"hole:{layer}:{mode}")  # fmt: skip
+                Ellipse(
+                    (x, n_modes - 1 - j),
+                    0.4,
+                    0.6,
+                    facecolor="white",
+                    edgecolor="#555",
+                    linestyle="-" if level == "prone" else "--",
+                    gid=f"hole:{layer}:{mode}",
+                )
             )
             counts["holes"] += 1
     for j, mode in enumerate(modes):
@@ -50,9 +65,17 @@ def draw_stack(
         if layers and all(levels[layer][mode] != "not_prone" for layer in layers):
             definite = all(levels[layer][mode] == "prone" for layer in layers)
             ax.add_patch(
-                FancyArrow(0.3, n_modes - 1 - j, (len(layers) - 1) * 1.5 + 1.6, 0,
-                           width=0.06, head_width=0.3, head_length=0.25,
-                           color="#c0392b" if definite else "#e67e22", gid=f"through:{mode}")  # fmt: skip
+                FancyArrow(
+                    0.3,
+                    n_modes - 1 - j,
+                    (len(layers) - 1) * 1.5 + 1.6,
+                    0,
+                    width=0.06,
+                    head_width=0.3,
+                    head_length=0.25,
+                    color="#c0392b" if definite else "#e67e22",
+                    gid=f"through:{mode}",
+                )
             )
             counts["through"] += 1
     ax.set_xlim(-2.5, len(layers) * 1.5 + 1.2)
@@ -90,7 +113,9 @@ def audit_figure(result: Any) -> Any:
     return stack_figure(result.layers, modes, levels, title=result.compiled.stack.title)
 
 
-def three_panels(panels: Sequence[tuple[str, Sequence[str], Sequence[str], Mapping[str, Mapping[str, str]]]]) -> Any:  # fmt: skip
+def three_panels(
+    panels: Sequence[tuple[str, Sequence[str], Sequence[str], Mapping[str, Mapping[str, str]]]],
+) -> Any:
     """The paper's three panels (A, B, C) from real stacks: (title, layers, modes, levels) each."""
     from matplotlib.figure import Figure
 
