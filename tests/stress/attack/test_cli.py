@@ -125,6 +125,8 @@ def test_json_show_and_report_section(files, tmp_path: Path) -> None:
             "latest",
             "--runs-dir",
             str(files["runs"]),
+            "--k-max",
+            "2",
             "--format",
             "markdown",
             "-o",
