@@ -202,3 +202,19 @@ def run_attack(
 def forbidden_guard(text: str) -> bool:
     """For python-adapter layers files: blocks any text that says 'forbidden' in plain words."""
     return "forbidden" in text.lower()
+
+
+def interrupt_once(text: str) -> bool:
+    """Blocks 'forbidden'; raises KeyboardInterrupt on the first ROT13 query while a marker file exists."""
+    import os
+    from pathlib import Path
+
+    marker = os.environ.get("DDRISK_TEST_INTERRUPT_FILE")
+    if (
+        marker
+        and Path(marker).exists()
+        and text.startswith("The following request is written in ROT13")
+    ):
+        Path(marker).unlink()
+        raise KeyboardInterrupt
+    return "forbidden" in text.lower()

@@ -150,3 +150,48 @@ def test_list_operators_and_one_line_errors(files) -> None:
     assert none.exit_code == 2 and "no unfinished attack" in none.output
     orphan = runner.invoke(main, _attack(files, "--output-layers", str(files["layers"])))
     assert orphan.exit_code == 2 and "--target-url" in orphan.output
+
+
+def test_interrupted_attack_resumes_from_the_command_line_to_the_same_rows(
+    files, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    layers = tmp_path / "interrupting.yaml"
+    layers.write_text(
+        "layers:\n"
+        f"  - {{name: kw, kind: python, target: 'fakes:interrupt_once', python_path: ['{FOLDER}']}}\n"
+        f"  - {{name: bomb, kind: python, target: 'fakes:keyword_guard', python_path: ['{FOLDER}']}}\n"
+    )
+    marker = tmp_path / "interrupt-now"
+    monkeypatch.setenv("DDRISK_TEST_INTERRUPT_FILE", str(marker))
+    args = [
+        "stress", "attack", "--data", str(files["data"]), "--layers", str(layers),
+        "--budget", "8", "--operators", "base64,rot13,leetspeak", "--bootstrap", "0", "--no-cache",
+    ]  # fmt: skip
+    runner = CliRunner()
+    marker.touch()
+    killed = runner.invoke(main, [*args, "--runs-dir", str(tmp_path / "a")])
+    assert killed.exit_code == 130 and "--resume" in killed.output and not marker.exists()
+    resumed = runner.invoke(
+        main,
+        ["stress", "attack", "--resume", "--runs-dir", str(tmp_path / "a"), "--bootstrap", "0"],
+    )
+    assert resumed.exit_code == 0, resumed.output
+    clean = runner.invoke(main, [*args, "--runs-dir", str(tmp_path / "b")])
+    assert clean.exit_code == 0, clean.output
+
+    def rows(runs: Path) -> list[tuple]:
+        (folder,) = [p for p in (runs / "attacks").iterdir() if not p.name.startswith(".")]
+        db = sqlite3.connect(folder / "attack.sqlite")
+        try:
+            return sorted(
+                db.execute(
+                    "SELECT phase, target, item_id, query_index, chain, text_sha256, layer, blocked,"
+                    " error FROM queries"
+                ).fetchall()
+            )
+        finally:
+            db.close()
+
+    assert rows(tmp_path / "a") == rows(tmp_path / "b") and rows(tmp_path / "a")
