@@ -407,7 +407,16 @@ def export_cmd(run: str, runs_dir: Path, out_path: Path | None, fmt: str) -> Non
             path = record.export_jsonl(out_path)
         else:
             path = out_path or record.path / "results.csv"
+            import pandas as pd
+
+            from ddrisk.report.escape import csv_cell
+
             frame = record.outcomes().to_frame().drop(columns=["text"])
+            # Item ids, family names and layer error texts come from files and layers: no cell
+            # may reach a spreadsheet as a formula.
+            for column in frame.columns:
+                if not pd.api.types.is_numeric_dtype(frame[column]):
+                    frame[column] = frame[column].map(csv_cell)
             frame.to_csv(path, index=False)
     finally:
         record.close()
