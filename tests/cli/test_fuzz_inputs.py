@@ -33,8 +33,8 @@ import yaml
 from ddrisk.catalog import dump_catalog, load_catalog
 
 SEED = 20261129
-ADDRESS_SPACE_BYTES = 3 * 1024**3
-"""Address-space limit of the fuzzing process: numpy/scipy/pandas map ~1 GiB of it at import."""
+ADDRESS_SPACE_BYTES = 2 * 1024**3
+"""Address-space limit of the fuzzing process (numpy, scipy and pandas map part of it at import)."""
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "stress"
 REPO = Path(__file__).parents[2]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
