@@ -329,7 +329,7 @@ def _print_operators(rows: list[dict[str, Any]]) -> None:
             terminal_text(row["source"]),
             terminal_text(row.get("unavailable") or row["description"]),
         )
-    Console(highlight=False, soft_wrap=True).print(table)
+    Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(table)
 
 
 __all__ = ["attack"]

@@ -21,9 +21,9 @@ Why beam search rather than greedy or evolutionary search:
   budget is respected exactly and a killed search replays identically;
 * it needs only what a black-box layer gives: it ranks candidates by *fitness*,
   the number of targeted layers that blocked (errors count as blocks), then the
-  sum over targeted layers of the score relative to the original prompt's score
-  (``score / original score``, so layers with different score scales weigh alike);
-  a layer without scores contributes its verdict (1 blocked, 0 passed).
+  sum over the blocking layers of their score relative to the original prompt's
+  score (``score / original score``, so layers with different score scales weigh
+  alike); a blocking layer without scores contributes 1, a passing layer nothing.
 
 Children are visited round-robin over the beam (best parent first), each parent's
 operators in a seeded order, so a budget that ends mid-level still explores the
@@ -172,7 +172,12 @@ class _Budget:
 
 
 class _Fitness:
-    """Lower is better: (blocks including errors, summed score relative to the original's)."""
+    """Lower is better: (blocks including errors, pressure summed over the layers that block).
+
+    A layer that already passes the candidate adds no pressure: its score is irrelevant
+    until it blocks, and counting it would let a comfortably passing layer with a tiny
+    reference score dominate the sum.
+    """
 
     def __init__(self) -> None:
         self.reference: dict[str, float] = {}
@@ -189,12 +194,12 @@ class _Fitness:
             if verdict.error is not None or verdict.blocked is None:
                 blocks += 1
                 pressure += ERROR_PRESSURE
-                continue
-            blocks += int(verdict.blocked)
-            if verdict.score is not None and name in self.reference:
-                pressure += float(verdict.score) / self.reference[name]
-            else:
-                pressure += 1.0 if verdict.blocked else 0.0
+            elif verdict.blocked:
+                blocks += 1
+                if verdict.score is not None and name in self.reference:
+                    pressure += float(verdict.score) / self.reference[name]
+                else:
+                    pressure += 1.0
         return blocks, pressure
 
 
