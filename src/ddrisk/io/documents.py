@@ -13,10 +13,13 @@ one of them gets the same guarantees:
 - the parsed value keeps the line of every key path, so validation errors found later (by
   pydantic, say) can still point at a line: :meth:`LocatedDocument.where`.
 
-YAML is read from the parser's event stream (libyaml's C parser where PyYAML has it), and the
-value is built here from those events: that single pass is where depth, alias expansion and
-duplicate keys are checked, before anything large or recursive is built, and it never recurses
-in Python. Timestamps stay strings (a catalog's ``version: 2025-01-01`` is text, not a date).
+YAML is read from the parser's event stream (libyaml's C parser where PyYAML has it) and the
+value built from those events in :mod:`ddrisk.io._yaml`: that single pass checks depth, alias
+expansion and duplicate keys before anything large or recursive is built, and never recurses.
+Timestamps stay strings (a catalog's ``version: 2025-01-01`` is text, not a date). JSON is
+scanned (strings and brackets only) for depth, duplicate keys and key lines before ``json``
+parses it. Limits: :data:`MAX_YAML_BYTES`, :data:`MAX_DOCUMENT_BYTES`, :data:`MAX_DEPTH`,
+:data:`MAX_NODES`; text must be UTF-8 without NUL bytes.
 """
 
 from __future__ import annotations
