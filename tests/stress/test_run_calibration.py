@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from ddrisk.cli import main
 from ddrisk.errors import InputError
 from ddrisk.stress.calibration import (
     CalibratedLayer,
@@ -136,3 +141,30 @@ def test_calibration_split_must_be_benign_and_disjoint(tmp_path: object) -> None
             runs_dir=tmp_path,
             calibrate=0.05,
         )
+
+
+def test_cli_calibration_options_are_checked(tmp_path: Path) -> None:
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"text": "hello", "label": "benign"}) + "\n")
+    layers = tmp_path / "layers.yaml"
+    layers.write_text("- kind: regex\n")
+    base = ["stress", "run", "--data", str(items), "--layers", str(layers)]
+    base += ["--runs-dir", str(tmp_path / "runs")]
+    bad = CliRunner().invoke(main, [*base, "--calibrate", "1.5"])
+    assert bad.exit_code == 2 and "--calibrate" in bad.stderr and "Traceback" not in bad.output
+    missing = CliRunner().invoke(main, [*base, "--calibrate", "0.05"])
+    assert missing.exit_code == 2 and "no calibration split" in missing.stderr
+    calibration = tmp_path / "calibration.jsonl"
+    calibration.write_text(
+        "".join(
+            json.dumps({"text": f"benign prompt {i}", "label": "benign"}) + "\n" for i in range(20)
+        )
+    )
+    ok = CliRunner().invoke(
+        main, [*base, "--calibrate", "0.05", "--calibration-data", str(calibration), "--json"]
+    )
+    if ok.exit_code == 3:  # regex unavailable here: reported, not hidden
+        pytest.skip("clawguard-core is not installed")
+    assert ok.exit_code == 0, ok.output
+    recorded = json.loads(ok.stdout)["summary"]["calibration"]
+    assert recorded["split"]["n_items"] == 20 and recorded["layers"][0]["layer"] == "regex"
