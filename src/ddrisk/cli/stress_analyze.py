@@ -19,7 +19,7 @@ import click
 from ddrisk.cli._common import echo_json, json_option, parse_id_list, runs_dir_option
 from ddrisk.errors import InputError
 from ddrisk.report.escape import terminal_text as esc
-from ddrisk.report.rates import observed_text, rate_text
+from ddrisk.report.rates import observed_text, prefixed_rate_text, rate_text
 from ddrisk.stress.defaults import DEFAULT_CONFIDENCE, DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 
 FORMATS = ("auto", "run", "garak", "promptfoo", "inspect")
@@ -147,8 +147,8 @@ def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int 
     for row in data["layers"]:
         table.add_row(
             esc(row["layer"]),
-            row["miss_text"],
-            row["false_block_text"],
+            prefixed_rate_text(row, "miss", confidence=confidence),
+            prefixed_rate_text(row, "false_block", confidence=confidence),
             str(row["miss_errors"] + row["false_block_errors"]),
         )
     console.print(table)

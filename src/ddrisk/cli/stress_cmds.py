@@ -283,7 +283,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     from ddrisk.report.escape import terminal_text as esc
-    from ddrisk.report.rates import observed_text
+    from ddrisk.report.rates import observed_text, prefixed_rate_text
 
     console = Console(highlight=False, soft_wrap=True)
     if summary["kind"] == "none":
@@ -296,7 +296,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("miss on harmful", justify="right")
     table.add_column("false block on benign", justify="right")
     for row in summary["layers"]:
-        table.add_row(esc(row["layer"]), row["miss_text"], row["false_block_text"])
+        table.add_row(
+            esc(row["layer"]),
+            prefixed_rate_text(row, "miss"),
+            prefixed_rate_text(row, "false_block"),
+        )
     console.print(table)
     stack = summary["stack"]
     all_miss = stack["all_miss"]

@@ -123,3 +123,32 @@ def observed_text(
         digits=digits,
         with_count=with_count,
     )
+
+
+def prefixed_rate_text(
+    row: Mapping[str, Any],
+    prefix: str,
+    *,
+    confidence: float = 0.95,
+    digits: int = 3,
+    with_count: bool = True,
+) -> str:
+    """:func:`rate_text` for a per-layer record with ``{prefix}_k``, ``_n``, ``_rate``, ``_lo``,
+    ``_hi`` and ``_upper_bound`` (``miss`` and ``false_block`` in a stress analysis).
+
+    >>> prefixed_rate_text({"miss_k": 0, "miss_n": 350, "miss_rate": 0.0, "miss_lo": 0.0,
+    ...     "miss_hi": 0.011, "miss_upper_bound": 0.00852}, "miss")
+    '0/350 (< 0.00852 at 95 %)'
+    """
+    return rate_text(
+        row[f"{prefix}_k"],
+        row[f"{prefix}_n"],
+        estimate=row.get(f"{prefix}_rate"),
+        lo=row.get(f"{prefix}_lo"),
+        hi=row.get(f"{prefix}_hi"),
+        confidence=confidence,
+        upper_bound=row.get(f"{prefix}_upper_bound"),
+        lower_bound=row.get(f"{prefix}_lower_bound"),
+        digits=digits,
+        with_count=with_count,
+    )

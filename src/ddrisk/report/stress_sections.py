@@ -21,7 +21,7 @@ from ddrisk.report.blocks import (
     Table,
     cells,
 )
-from ddrisk.report.rates import observed_text, rate_text
+from ddrisk.report.rates import observed_text, prefixed_rate_text, rate_text
 
 if TYPE_CHECKING:
     from ddrisk.stress.statistics import StressAnalysis
@@ -140,8 +140,8 @@ def stress_sections(stress: StressAnalysis) -> list[Section]:
     layer_rows = [
         cells(
             r["layer"],
-            r["miss_text"],
-            r["false_block_text"],
+            prefixed_rate_text(r, "miss", confidence=confidence),
+            prefixed_rate_text(r, "false_block", confidence=confidence),
             _interval(r["refusal_rate"], r["refusal_lo"], r["refusal_hi"]),
         )
         for r in data["layers"]
