@@ -67,6 +67,13 @@ def test_counts_files_json_and_yaml(tmp_path: Path) -> None:
         read_stress_counts(tmp_path)
 
 
+def test_astronomical_counts_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text('{"RLHF": {"failures": 1, "n": 1' + "0" * 400 + "}}")
+    with pytest.raises(InputError, match=r"c.json: RLHF.n: a 401-digit count is more than"):
+        read_stress_counts(path)
+
+
 def test_assess_stack_takes_counts_without_params() -> None:
     """Was AttributeError: counts applied to params=None."""
     catalog = load_catalog()

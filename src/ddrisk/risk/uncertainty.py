@@ -611,6 +611,10 @@ def joint_posterior(
     return beta_posterior(prior or BetaDistribution(0.5, 0.5), counts.failures, counts.n)
 
 
+MAX_COUNT = 10**12
+"""Largest item count accepted: far above any stress test, small enough to stay exact in floats."""
+
+
 def _counts_entry(value: Any, *, source: str, where: str) -> StressCounts:
     if not isinstance(value, Mapping):
         raise InputError(
@@ -627,12 +631,17 @@ def _counts_entry(value: Any, *, source: str, where: str) -> StressCounts:
     for key in ("failures", "n"):
         if key not in value:
             raise InputError(source, where, f"missing '{key}'", 'write {"failures": k, "n": n}')
-        if isinstance(value[key], bool) or not isinstance(value[key], int) or value[key] < 0:
+        count = value[key]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InputError(
+                source, f"{where}.{key}", f"{count!r} is not a count", "use a whole number >= 0"
+            )
+        if count > MAX_COUNT:
             raise InputError(
                 source,
                 f"{where}.{key}",
-                f"{value[key]!r} is not a count",
-                "use a whole number >= 0",
+                f"a {len(str(count))}-digit count is more than any stress test ran",
+                f"use a whole number from 0 to {MAX_COUNT:.0e}",
             )
     if value["failures"] > value["n"]:
         raise InputError(
