@@ -263,7 +263,10 @@ def groups_from_profile(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     complementary_max_shared: int = DEFAULT_COMPLEMENTARY_MAX_SHARED,
+    report_ties: bool = True,
 ) -> GroupsResult:
+    """Groups for each reading of '?'; ``report_ties=False`` skips the search for tie-dependent
+    alternatives (robustness checks regroup thousands of perturbed tables and compare groups only)."""
     check_threshold(threshold)
     groups: dict[str, tuple[TechniqueGroup, ...]] = {}
     trees: dict[str, list[list[float]]] = {}
@@ -273,7 +276,9 @@ def groups_from_profile(
         found, tree = _groups_for(profile, masks, threshold, complementary_max_shared)
         groups[resolved.value] = tuple(found)
         trees[resolved.value] = tree.tolist()
-        alternatives[resolved.value] = tie_alternative(profile, masks, threshold)
+        alternatives[resolved.value] = (
+            tie_alternative(profile, masks, threshold) if report_ties else None
+        )
     method = (
         f"average-linkage hierarchical clustering on Jaccard distance of prone sets, cut at {threshold}; "
         "unclustered high-tax techniques form the high-tax group; the remaining pair sharing the fewest "

@@ -35,7 +35,7 @@ def _conclusions(
     profile: Profile, policy: UnclearPolicy, threshold: float
 ) -> dict[str, tuple[str, ...]]:
     """Each conclusion as a sorted tuple of strings, comparable across perturbations."""
-    groups = groups_from_profile(profile, policy, threshold=threshold)
+    groups = groups_from_profile(profile, policy, threshold=threshold, report_ties=False)
     stacks = best_stacks_from_profile(profile, policy, top=1, k_max=STACK_SIZES)
     priorities = priorities_from_profile(profile, policy, stacks=stacks)
     k2 = min(2, len(profile.techniques))
