@@ -18,6 +18,7 @@ from tests.browser_support import browser, open_page  # noqa: F401
 from tests.report.payloads import PAYLOADS, hostile_catalog, hostile_outcome_matrix
 
 FIXED = "2026-01-01T00:00:00+00:00"
+pytestmark = pytest.mark.slow  # one chromium start and a few page loads: ~10 s of CPU
 
 _FIND_ACTIVE = """() => {
     const found = [];
