@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,7 @@ class ScoreLayer:
     def unavailable_reason(self) -> None:
         return None
 
-    def check(self, items: list[Item]) -> list[Verdict]:
+    def check(self, items: Sequence[Item]) -> list[Verdict]:
         out = []
         for item in items:
             score = len(item.text) / 100
@@ -80,7 +81,7 @@ def test_calibrated_layer_blocks_strictly_above_and_needs_a_score() -> None:
     assert unscored.check([Item("a", "x")])[0].error is not None
 
 
-def test_run_at_calibrated_operating_points_records_them(tmp_path: object) -> None:
+def test_run_at_calibrated_operating_points_records_them(tmp_path: Path) -> None:
     calibration = _texts(100, "cal", harmful=False, offset=1)
     test_items = _texts(40, "h", harmful=True, offset=60) + _texts(40, "b", harmful=False, offset=2)
     data = StressDataset("toy", test_items, seed=None, calibration=calibration)
@@ -107,7 +108,7 @@ def test_run_at_calibrated_operating_points_records_them(tmp_path: object) -> No
     assert analysis.benign_stack["any_block"]["k"] == 21
 
 
-def test_resume_reuses_the_recorded_operating_points(tmp_path: object) -> None:
+def test_resume_reuses_the_recorded_operating_points(tmp_path: Path) -> None:
     calibration = _texts(50, "cal", harmful=False, offset=1)
     data = StressDataset(
         "toy", _texts(10, "h", harmful=True, offset=30), seed=None, calibration=calibration
@@ -122,7 +123,7 @@ def test_resume_reuses_the_recorded_operating_points(tmp_path: object) -> None:
     assert again.resumed and again.ok
 
 
-def test_calibration_split_must_be_benign_and_disjoint(tmp_path: object) -> None:
+def test_calibration_split_must_be_benign_and_disjoint(tmp_path: Path) -> None:
     items = _texts(5, "h", harmful=True)
     with pytest.raises(InputError, match="also test items"):
         run_experiment(

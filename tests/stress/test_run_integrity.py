@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -106,7 +107,7 @@ class _Broken:
     def unavailable_reason(self) -> None:
         return None
 
-    def check(self, items: list[Item]) -> list[Verdict]:
+    def check(self, items: Sequence[Item]) -> list[Verdict]:
         raise RuntimeError("model server down")
 
     def close(self) -> None:
@@ -116,7 +117,7 @@ class _Broken:
 class _Fine(_Broken):
     name = "fine"
 
-    def check(self, items: list[Item]) -> list[Verdict]:
+    def check(self, items: Sequence[Item]) -> list[Verdict]:
         return [Verdict(False, score=0.1) for _ in items]
 
 
@@ -215,8 +216,9 @@ def test_perplexity_threshold_cache_survives_truncation(
     from ddrisk.stress.builtin_layers import PerplexityLayer
 
     layer = PerplexityLayer(calibration_size=20, artifact_dir=tmp_path)
-    if layer.unavailable_reason() is not None:
-        pytest.skip(layer.unavailable_reason())
+    reason = layer.unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
     threshold = layer.threshold
     (cache_file,) = tmp_path.glob("perplexity-threshold-*.json")
     cache_file.write_text(cache_file.read_text()[:7])
