@@ -238,3 +238,17 @@ def test_run_options_do_not_change_statuses(tmp_path: Path) -> None:
         options=RunOptions(batch_size=1, concurrency=1, use_cache=False),
     )
     assert result.to_dict()["status"] == "complete" and result.to_dict()["failed_layers"] == []
+
+
+def test_a_corrupt_verdict_cache_is_rebuilt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache_file = tmp_path / "cache" / "verdicts.sqlite"
+    cache_file.parent.mkdir()
+    cache_file.write_bytes(b"\x00garbage" * 512)
+    data = StressDataset("tiny", ITEMS, seed=None)
+    with caplog.at_level(logging.WARNING, logger="ddrisk.stress"):
+        result = run_experiment(data=data, layers=[_Fine()], runs_dir=tmp_path, calibrate=None)
+    assert result.ok and "verdict cache" in caplog.text and "rebuilding" in caplog.text
+    again = run_experiment(data=data, layers=[_Fine()], runs_dir=tmp_path, calibrate=None)
+    assert again.layers[0].n_cached == 3

@@ -18,7 +18,9 @@ so nothing is lost and nothing is counted twice.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import sqlite3
 import time
@@ -33,6 +35,8 @@ import pandas as pd
 from ddrisk.errors import InputError
 from ddrisk.stress.layer import Item, Verdict
 from ddrisk.stress.matrix import OutcomeMatrix
+
+logger = logging.getLogger("ddrisk.stress")
 
 DEFAULT_RUNS_DIR = Path("ddrisk-runs")
 RUN_DB = "run.sqlite"
@@ -116,8 +120,27 @@ class VerdictCache:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = _connect(self.path)
-        self._db.executescript(_CACHE_SCHEMA)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as error:
+            # Only a cache: a damaged file costs recomputation, never a failed run.
+            logger.warning(
+                "ddrisk: verdict cache %s is unreadable (%s); rebuilding it", self.path, error
+            )
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    Path(f"{self.path}{suffix}").unlink()
+            self._db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = _connect(self.path)
+        try:
+            db.executescript(_CACHE_SCHEMA)
+            db.execute("SELECT COUNT(*) FROM verdict_cache").fetchone()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def lookup(self, layer: str, config_hash: str, items: Sequence[Item]) -> dict[str, Verdict]:
         """Cached verdicts for the given items, by item id."""
