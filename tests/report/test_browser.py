@@ -7,6 +7,8 @@ test shows that the same harness does catch a payload that is not escaped.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
@@ -70,11 +72,22 @@ def test_the_harness_catches_an_unescaped_payload(browser):  # noqa: F811
 
 
 def test_html_report_runs_nothing(browser, hostile_report):  # noqa: F811
-    page = open_page(browser, hostile_report.html())
+    html = hostile_report.html()
+    # Escaping alone must hold: the check runs without the report's Content-Security-Policy too.
+    assert html.count('http-equiv="Content-Security-Policy"') == 1
+    without_policy = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    assert_nothing_ran(
+        open_page(browser, without_policy),
+        visible=[PAYLOADS["script"], PAYLOADS["rich_close"], PAYLOADS["md_javascript_link"]],
+    )
+    page = open_page(browser, html)
     assert_nothing_ran(
         page,
         visible=[PAYLOADS["script"], PAYLOADS["rich_close"], PAYLOADS["md_javascript_link"]],
     )
+    # The policy still lets the inline SVG figures show.
+    sizes = page.evaluate("() => [...document.images].map(image => image.naturalWidth)")
+    assert len(sizes) == len(hostile_report.figure_blocks()) and all(sizes)
 
 
 def test_markdown_report_runs_nothing(browser, hostile_report):  # noqa: F811
