@@ -16,9 +16,12 @@ from typing import Any
 import click
 
 from ddrisk.cli._common import echo_json, json_option, runs_dir_option
+from ddrisk.stress.attack.api import AttackRequest
+from ddrisk.stress.attack.search import STRATEGIES
+from ddrisk.stress.attack.statistics import DEFAULT_BOOTSTRAP
 
-DEFAULT_BEHAVIORS = 30
-DEFAULT_FAMILIES = ("harmful_direct",)
+#: Every option's default is the API's (one default per setting).
+DEFAULTS = AttackRequest()
 
 
 class _RichProgress:
@@ -106,34 +109,44 @@ def _split(value: str | None) -> list[str] | None:
     "--limit",
     "limit",
     type=click.IntRange(min=1),
-    default=DEFAULT_BEHAVIORS,
+    default=DEFAULTS.limit,
     show_default=True,
     help="Behaviors to attack (seeded, balanced over families).",
 )
 @click.option(
     "--budget",
     type=click.IntRange(min=1),
-    default=30,
+    default=DEFAULTS.budget,
     show_default=True,
     help="Queries per behavior and target (the original prompt counts as one).",
 )
-@click.option("--beam-width", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--beam-width",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.beam_width,
+    show_default=True,
+    help="Candidates kept at each depth of the beam search.",
+)
 @click.option(
     "--max-depth",
     type=click.IntRange(min=0),
-    default=3,
+    default=DEFAULTS.max_depth,
     show_default=True,
     help="Most operators composed in one attack.",
 )
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=8,
+    default=DEFAULTS.batch_size,
     show_default=True,
     help="Queries sent per layer call (a search stops after the batch with its first success).",
 )
 @click.option(
-    "--strategy", type=click.Choice(["beam", "random"]), default="beam", show_default=True
+    "--strategy",
+    type=click.Choice(sorted(STRATEGIES)),
+    default=DEFAULTS.strategy,
+    show_default=True,
+    help="beam: score-guided beam search (see README); random: random compositions (baseline).",
 )
 @click.option(
     "--operators",
@@ -156,7 +169,7 @@ def _split(value: str | None) -> list[str] | None:
 @click.option(
     "--seed",
     type=int,
-    default=0,
+    default=DEFAULTS.seed,
     show_default=True,
     help="Seeds sampling, operators, search, bootstrap.",
 )
@@ -174,7 +187,12 @@ def _split(value: str | None) -> list[str] | None:
     metavar="VAR",
     help="Environment variable holding the target's API key (never stored).",
 )
-@click.option("--target-max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--target-max-tokens",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.target_max_tokens,
+    show_default=True,
+)
 @click.option(
     "--target-system-prompt", default=None, help="System prompt sent to the target model."
 )
@@ -189,7 +207,7 @@ def _split(value: str | None) -> list[str] | None:
     "--bootstrap",
     "n_bootstrap",
     type=click.IntRange(min=0),
-    default=1000,
+    default=DEFAULT_BOOTSTRAP,
     show_default=True,
     help="Cluster-bootstrap replicates over behaviors.",
 )
@@ -329,7 +347,9 @@ def _print_operators(rows: list[dict[str, Any]]) -> None:
             terminal_text(row["source"]),
             terminal_text(row.get("unavailable") or row["description"]),
         )
-    Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(table)
+    Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(
+        table
+    )
 
 
 __all__ = ["attack"]

@@ -34,6 +34,8 @@ from ddrisk.stress.attack.store import AttackRecord, AttackStore
 from ddrisk.stress.layer import Layer
 
 DEFAULT_FAMILIES = ("harmful_direct",)
+#: Behaviors the default experiment attacks (a seeded sample of the default families).
+DEFAULT_BEHAVIORS = 30
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,12 @@ class AttackRequest:
     layers_path: Path | None = None
     runs_dir: Path = Path("ddrisk-runs")
     resume: str | None = None
-    limit: int | None = 30
-    budget: int = 30
-    beam_width: int = 3
-    max_depth: int = 3
-    batch_size: int = 8
-    strategy: str = "beam"
+    limit: int | None = DEFAULT_BEHAVIORS
+    budget: int = SearchSettings.budget
+    beam_width: int = SearchSettings.beam_width
+    max_depth: int = SearchSettings.max_depth
+    batch_size: int = SearchSettings.batch_size
+    strategy: str = SearchSettings.strategy
     operator_names: Sequence[str] | None = None
     operators_file: Path | None = None
     stack: bool = True

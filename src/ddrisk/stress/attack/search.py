@@ -58,7 +58,7 @@ ERROR_PRESSURE = 2.0
 class SearchSettings:
     """How hard to search, per behavior and target."""
 
-    budget: int = 40
+    budget: int = 30
     beam_width: int = 3
     max_depth: int = 3
     batch_size: int = 8
