@@ -264,3 +264,32 @@ def test_stress_figures_draw(hostile_stress, tmp_path):
     assert len(save_stress_figures(hostile_stress, tmp_path)) == 3
     families = {r["family"] for r in hostile_stress.to_dict()["stack_by_family"]}
     assert families == set(HOSTILE_FAMILIES)
+
+
+def test_crosswalk_tsv_has_no_formula_and_no_injected_header(hostile):
+    from ddrisk.io.sssom import crosswalk_tsv
+
+    data = hostile.model_dump(mode="json")
+    data["version"] = "1\n#license: https://evil.example"
+    data["failure_modes"][0]["name"] = PAYLOADS["formula_eq"]
+    data["failure_modes"][0]["crosswalks"] = [
+        {
+            "object_id": "mit-airr:7.1",
+            "predicate": "skos:relatedMatch",
+            "comment": PAYLOADS["formula_at"],
+            "author": PAYLOADS["formula_plus"],
+        }
+    ]
+    text = crosswalk_tsv(type(hostile).model_validate(data))
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    assert sum(line.startswith("#license:") for line in header) == 1
+    rows = list(
+        csv.reader(
+            io.StringIO("\n".join(x for x in text.splitlines() if not x.startswith("#"))),
+            delimiter="\t",
+        )
+    )
+    assert len(rows) == 2
+    for cell in rows[1]:
+        assert not cell.startswith(("=", "+", "-", "@")), cell
+    assert "'=HYPERLINK" in rows[1][rows[0].index("subject_label")]

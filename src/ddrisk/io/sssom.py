@@ -6,6 +6,7 @@ import csv
 import io
 
 from ddrisk.catalog.model import Catalog
+from ddrisk.report.escape import csv_cell
 
 CURIE_MAP = {
     "ddriskfm": "https://ddrisk.dev/failure-mode/",
@@ -67,5 +68,10 @@ def crosswalk_tsv(catalog: Catalog) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter="\t", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(crosswalk_rows(catalog))
+    # Labels and comments are catalog text: no cell may open in a spreadsheet as a formula, and
+    # no line break in a catalog field may start a new header line.
+    writer.writerows(
+        {key: csv_cell(value) for key, value in row.items()} for row in crosswalk_rows(catalog)
+    )
+    header = [" ".join(line.splitlines()) for line in header]
     return "\n".join(header) + "\n" + buffer.getvalue()
