@@ -89,6 +89,13 @@ from ddrisk.errors import InputError
     show_default=True,
     help="Seed for sampled '?' resolutions, the stress bootstrap and the risk sampler.",
 )
+@click.option(
+    "--audit",
+    "audit_stack",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Add the audit of this stack file (`ddrisk audit`).",
+)
 def report(
     catalog_source: str | None,
     stack: str | None,
@@ -106,6 +113,7 @@ def report(
     top: int,
     group_threshold: float,
     seed: int,
+    audit_stack: Path | None,
 ) -> None:
     """Write a report (HTML, Markdown or JSON) of the analysis of a catalog.
 
@@ -165,8 +173,30 @@ def report(
         from ddrisk.report.attack_sections import attack_analysis_for
 
         attack = attack_analysis_for(attack_run, runs_dir=runs_dir)[0]
+    audit = None
+    if audit_stack is not None:
+        from ddrisk.audit import run_audit
+        from ddrisk.io.stackfile import read_stack
+        from ddrisk.io.taxonomies import load_all_mappings
+
+        loaded = read_stack(audit_stack)
+        audit = run_audit(
+            loaded.compiled,
+            input_sha256=loaded.input_sha256,
+            mappings=load_all_mappings(),
+            impacts=loaded.impacts,
+            weights=loaded.weights,
+            seed=seed,
+            counts=loaded.counts,
+        )
     built = build_report(
-        catalog=catalog, analysis=analysis, risk=risk, stress=stress, raters=raters, attack=attack
+        catalog=catalog,
+        analysis=analysis,
+        risk=risk,
+        stress=stress,
+        raters=raters,
+        attack=attack,
+        audit=audit,
     )
     target = output or Path(DEFAULT_FILENAMES[fmt])
     if target.parent and not target.parent.exists():

@@ -190,3 +190,50 @@ def html_page(result: AuditResult, *, figure: Any = None) -> str:
         questions=result.questions,
         svg=svg,
     )
+
+
+def audit_report_sections(result: AuditResult) -> list[Any]:
+    """The audit as report blocks, for ``ddrisk report --audit STACK`` (HTML and Markdown)."""
+    from ddrisk.report.blocks import FigureBlock, Paragraph, Section, Table, cells
+    from ddrisk.report.swiss_cheese import audit_figure
+
+    d = result.to_dict()
+    provenance = (
+        f"{d['catalog']['derived']} from {d['catalog']['base']}; seed {d['seed']}; "
+        f"stack sha256:{d['input_sha256'][:12]}; {d['risk']['model']}"
+    )
+    summary = Table(
+        caption="Audit summary",
+        columns=["finding", "result"],
+        rows=[cells(h, t) for h, t in summary_lines(result)],
+        provenance=provenance,
+    )
+    questions = Table(
+        caption="Audit questions per layer (the reason is the rating behind the answer)",
+        columns=["question", "layer", "answer", "reason"],
+        rows=[
+            cells(q.question, a.layer, a.answer, a.reason)
+            for q in result.questions
+            for a in q.answers
+        ],
+        provenance=provenance,
+    )
+    return [
+        Section(
+            id="audit",
+            title=f"Audit of {d['stack']['title']}",
+            intro="Straight-through modes, P(all layers fail), additions with the deployed layers "
+            "fixed, audit questions and framework entries for the stack file.",
+            blocks=[
+                Paragraph(f"Layers: {', '.join(result.layers)}."),
+                summary,
+                questions,
+                FigureBlock(
+                    name="audit_swiss_cheese",
+                    caption="Swiss-cheese diagram of the audited stack",
+                    provenance=provenance,
+                    draw=lambda: audit_figure(result),
+                ),
+            ],
+        )
+    ]

@@ -368,6 +368,7 @@ def build_report(
     stress: Any = None,
     raters: Any = None,
     attack: Any = None,
+    audit: Any = None,
     created: datetime | str | None = None,
 ) -> Report:
     """Assemble a report from results the caller has already computed.
@@ -387,6 +388,8 @@ def build_report(
         files for this catalog).
     attack
         Optional :class:`~ddrisk.stress.attack.statistics.AttackAnalysis` of an adaptive attack.
+    audit
+        Optional :class:`~ddrisk.audit.AuditResult` of a stack file (``ddrisk audit``).
     created
         Timestamp to print; default ``SOURCE_DATE_EPOCH`` if set, else now (UTC).
 
@@ -445,7 +448,15 @@ def build_report(
         later += attack_sections(attack)
         headlines.append(attack_headline(attack))
         extra["attack"] = attack_provenance(attack)
-    sections = analysis_sections(catalog, analysis, extra_findings=headlines) + later
+    if audit is not None:
+        from ddrisk.report.audit_sections import audit_report_sections
+
+        later += audit_report_sections(audit)
+        extra["audit"] = {"format": "ddrisk.audit/1", "stack_sha256": audit.input_sha256}
+    from ddrisk.report.swiss_cheese import swiss_cheese_section
+
+    sections = analysis_sections(catalog, analysis, extra_findings=headlines)
+    sections += [swiss_cheese_section(catalog), *later]
     provenance = report_provenance(catalog, analysis, timestamp, extra)
     sections.append(_provenance_section(catalog, provenance))
     return Report(

@@ -120,7 +120,90 @@ def three_panels(
     from matplotlib.figure import Figure
 
     n_modes = max((len(p[2]) for p in panels), default=1)
-    figure = Figure(figsize=(5.0 * len(panels), max(3.0, 0.3 * n_modes + 1.5)))
+    figure = Figure(figsize=(5.0 * max(len(panels), 1), max(3.0, 0.3 * n_modes + 1.5)))
+    if not panels:
+        ax = figure.add_subplot(1, 1, 1)
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no stack of 2 or 3 techniques in this catalog", ha="center")
     for k, (title, layers, modes, levels) in enumerate(panels):
         draw_stack(figure.add_subplot(1, len(panels), k + 1), layers, modes, levels, title=title)
     return figure
+
+
+def paper_panel_stacks(
+    catalog: Any, *, sizes: Sequence[int] = (3, 2)
+) -> list[tuple[str, tuple[str, ...], list[str]]]:
+    """Real stacks of ``catalog`` for the paper's panels A, B and C.
+
+    A: two or more modes pass straight through; B: exactly one; C: none (counting '?' as
+    prone). For each panel, the first stack in catalog order among those of the first size in
+    ``sizes`` that has one; a panel no stack of those sizes fits is left out (and said so by
+    its absence from the caption).
+    """
+    import itertools
+
+    from ddrisk.analysis.coverage import coverage_from_profile
+    from ddrisk.analysis.profile import Profile, UnclearPolicy
+
+    profile = Profile.from_catalog(catalog)
+    wanted = {
+        "A": lambda n: n >= 2,
+        "B": lambda n: n == 1,
+        "C": lambda n: n == 0,
+    }
+    found: dict[str, tuple[tuple[str, ...], list[str]]] = {}
+    for size in sizes:
+        for stack in itertools.combinations(catalog.technique_ids, size):
+            if len(found) == len(wanted):
+                break
+            coverage = coverage_from_profile(profile, stack, UnclearPolicy.PESSIMISTIC)
+            through = coverage.straight_through["pessimistic"]
+            for panel, test in wanted.items():
+                if panel not in found and test(len(through)):
+                    found[panel] = (tuple(stack), through)
+    return [(panel, *found[panel]) for panel in wanted if panel in found]
+
+
+def paper_panels_figure(catalog: Any) -> Any:
+    """The paper's three Swiss-cheese panels drawn from real stacks of the catalog."""
+    levels = {
+        t: {m: catalog.rating(t, m).effective_level.value for m in catalog.failure_mode_ids}
+        for t in catalog.technique_ids
+    }
+    panels = []
+    for panel, stack, through in paper_panel_stacks(catalog):
+        modes = [
+            m for m in catalog.failure_mode_ids if any(levels[t][m] != "not_prone" for t in stack)
+        ]
+        title = f"{panel}: {' + '.join(stack)} ({len(through)} straight through)"
+        panels.append((title, list(stack), modes, {t: levels[t] for t in stack}))
+    return three_panels(panels)
+
+
+def swiss_cheese_section(catalog: Any) -> Any:
+    """A report section with the three panels (used by :func:`ddrisk.report.build.build_report`)."""
+    from ddrisk.report.blocks import FigureBlock, Paragraph, Section
+
+    stacks = paper_panel_stacks(catalog)
+    text = "; ".join(
+        f"{panel}: {' + '.join(stack)} lets {len(through)} mode(s) straight through"
+        + (f" ({', '.join(through)})" if through else "")
+        for panel, stack, through in stacks
+    )
+    return Section(
+        id="swiss-cheese",
+        title="Swiss-cheese view of real stacks",
+        intro="The paper's three panels, drawn from stacks of this catalog: holes are the modes "
+        "each layer is prone to (dashed: unclear), arrows the modes that pass every layer.",
+        blocks=[
+            Paragraph(text or "no stack of 2 or 3 layers in this catalog"),
+            FigureBlock(
+                name="swiss_cheese_panels",
+                caption="Panels A (several straight-through modes), B (one), C (none), each the "
+                "first such stack of 3 (else 2) techniques in catalog order, '?' counted as prone.",
+                provenance=f"catalog {catalog.id}@{catalog.version} sha256 {catalog.content_hash}; "
+                "levels as rated, '?' counted as prone",
+                draw=lambda: paper_panels_figure(catalog),
+            ),
+        ],
+    )
