@@ -293,3 +293,12 @@ def test_crosswalk_tsv_has_no_formula_and_no_injected_header(hostile):
     for cell in rows[1]:
         assert not cell.startswith(("=", "+", "-", "@")), cell
     assert "'=HYPERLINK" in rows[1][rows[0].index("subject_label")]
+
+
+def test_validate_shows_control_characters(hostile, tmp_path):
+    data = hostile.model_dump(mode="json")
+    data["version"] = "1\x1b[2J\x1b]8;;https://evil.example\x07"
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = _ok(["validate", str(path)])
+    assert "\x1b" not in out and "\\x1b[2J" in out

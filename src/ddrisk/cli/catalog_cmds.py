@@ -9,6 +9,7 @@ import click
 
 from ddrisk.catalog import catalog_json_schema, load_catalog
 from ddrisk.cli._common import catalog_option, echo_json
+from ddrisk.report.escape import plain_terminal_text
 
 
 @click.command()
@@ -34,7 +35,8 @@ def validate(files: tuple[str, ...]) -> None:
     for source in files:
         catalog = load_catalog(source)
         click.echo(
-            f"{source}: ok: {catalog.label}: {len(catalog.techniques)} techniques, "
+            f"{source}: ok: {plain_terminal_text(catalog.label)}: "
+            f"{len(catalog.techniques)} techniques, "
             f"{len(catalog.failure_modes)} failure modes, {len(catalog.ratings)} ratings"
         )
 

@@ -7,7 +7,8 @@ the function for its output format, and nothing else in ddrisk escapes or un-esc
 - :func:`html_text` for HTML (element content and quoted attribute values);
 - :func:`markdown_text` for Markdown, so a renderer shows the characters and runs nothing;
 - :func:`terminal_text` for rich console markup (``[bold]``, ``[link=...]``) and raw control
-  characters such as ANSI escapes;
+  characters such as ANSI escapes; :func:`plain_terminal_text` where the terminal gets plain
+  text (``click.echo``);
 - :func:`mpl_text` for matplotlib labels, titles and tick labels (``$...$`` mathtext);
 - :func:`latex_text` for LaTeX source;
 - :func:`csv_cell` for CSV/TSV cells a spreadsheet might evaluate as formulas.
@@ -72,6 +73,15 @@ def terminal_text(value: object) -> str:
     from rich.markup import escape
 
     return escape(_visible(str(value)))
+
+
+def plain_terminal_text(value: object) -> str:
+    """For terminal output that is not rich markup (``click.echo``): control characters shown.
+
+    >>> plain_terminal_text("v1\\x1b[2J")
+    'v1\\\\x1b[2J'
+    """
+    return _visible(str(value))
 
 
 def mpl_text(value: object) -> str:
