@@ -33,6 +33,7 @@ from ddrisk.risk.exact import (
 )
 from ddrisk.risk.model import FailureModeModel
 from ddrisk.risk.sampling import SamplingResult, importance_sample
+from ddrisk.risk.structure import independent_log_probability
 
 ENGINES = ("auto", "exact", "sample")
 
@@ -129,9 +130,12 @@ class StackFailure:
         return {
             "model": self.model.name,
             "model_hash": model_hash(self.model),
+            "structure": self.model.structure_name,
             "parameters": self.model.to_dict(),
             "probability": self.probability,
+            "probability_text": probability_text(self.log_probability),
             "log_probability": _finite_or_text(self.log_probability),
+            "log10_probability": _finite_or_text(self.log_probability / math.log(10.0)),
             "standard_error": self.standard_error,
             "interval_95": list(self.interval) if self.interval is not None else None,
             "relative_error": (
@@ -147,6 +151,8 @@ class StackFailure:
             "independence_prediction": self.independence_prediction,
             "log_independence_prediction": _finite_or_text(self.log_independence_prediction),
             "correlation_penalty": _finite_or_text(self.correlation_penalty),
+            "correlation_penalty_text": probability_text(self.log_correlation_penalty),
+            "independence_prediction_text": probability_text(self.log_independence_prediction),
             "log_correlation_penalty": _finite_or_text(self.log_correlation_penalty),
             "effective_layers": (
                 _finite_or_text(self.effective_layers)
@@ -160,6 +166,32 @@ class StackFailure:
             "exact": self.exact.to_dict() if self.exact is not None else None,
             "sampling": self.sampling.to_dict() if self.sampling is not None else None,
         }
+
+
+def probability_text(log_value: float, digits: int = 4) -> str:
+    """A positive number from its natural log, e.g. ``1.2e-360``; never rounds to ``0``/``inf``.
+
+    >>> probability_text(math.log(0.25)), probability_text(-360 * math.log(10) + math.log(1.2))
+    ('0.25', '1.2e-360')
+    >>> probability_text(-math.inf), probability_text(math.nan)
+    ('0', 'undefined')
+    """
+    if math.isnan(log_value):
+        return "undefined"
+    if log_value == -math.inf:
+        return "0"
+    if log_value == math.inf:
+        return "inf"
+    if -700.0 < log_value < 700.0:
+        return f"{math.exp(log_value):.{digits}g}"
+    log10 = log_value / math.log(10.0)
+    exponent = math.floor(log10)
+    mantissa = 10.0 ** (log10 - exponent)
+    text = f"{mantissa:.{digits}g}"
+    if text.startswith("10"):  # rounding carried into the next decade
+        exponent += 1
+        text = f"{mantissa / 10.0:.{digits}g}"
+    return f"{text}e{exponent:+d}"
 
 
 def _finite_or_text(value: float) -> float | str:
@@ -245,10 +277,17 @@ def compute_stack_failure(
             )
     if exact is None:
         sampled = importance_sample(model, n=n_samples, seed=seed)
+        if getattr(sampled, "warning", None):
+            note = f"{note}; {sampled.warning}" if note else sampled.warning
     with np.errstate(divide="ignore"):
         marginals = model.layer_failure_probabilities()
         log_marginals = np.log(marginals)
-    log_independent = float(log_marginals.sum())
+    if model.structure is not None:
+        log_independent = independent_log_probability(
+            model.structure, dict(zip(model.layers, marginals.tolist(), strict=True))
+        )
+    else:
+        log_independent = float(log_marginals.sum())
     if exact is not None:
         log_p = exact.log_probability
         probability = exact.probability

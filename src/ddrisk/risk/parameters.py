@@ -307,6 +307,7 @@ class ResolvedParameters:
             p=theta[self.p_index],
             r=theta[self.r_index],
             name=MODEL_NAME,
+            structure=self.model.structure,
         )
 
     @property

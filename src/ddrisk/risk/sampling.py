@@ -32,6 +32,10 @@ from ddrisk.risk.structure import conditioned_log_failure
 
 Z95 = float(norm.ppf(0.975))
 _LOG_ZERO = -1.0e4  # stands for log(0) inside matrix products (exp underflows to exactly 0)
+MIN_EFFECTIVE_SAMPLES = 200
+"""Below this effective sample size the sampler's result carries a warning."""
+ESS_WARNING_SHARE = 0.1
+"""... or below this share of the draws (weights that heavy-tailed make the s.e. optimistic)."""
 IMPORTANCE_METHOD = "cross-entropy importance sampling over mode occurrences (cells analytic)"
 CRUDE_METHOD = "crude Monte Carlo (0/1 simulation of every basic event)"
 
@@ -59,6 +63,7 @@ class SamplingResult:
     pilot_samples: int = 0
     effective_sample_size: float = math.nan
     model_name: str = ""
+    warning: str | None = None
 
     def tilt_summary(self, model: FailureModeModel, *, top: int = 5) -> list[dict[str, object]]:
         """The modes whose sampling probability was raised the most (ratio t_j / q_j)."""
@@ -90,6 +95,7 @@ class SamplingResult:
             ),
             "tilted_q": self.tilted_q.tolist(),
             "model": self.model_name,
+            "warning": self.warning,
         }
 
 
@@ -220,6 +226,7 @@ def importance_sample(
     smoothing: float = 0.7,
     max_tilt: float = 0.95,
     n_integrated: int = 4,
+    defensive: float = 0.2,
 ) -> SamplingResult:
     """Cross-entropy importance sampling estimate of P(stack fails).
 
@@ -243,6 +250,9 @@ def importance_sample(
     n_integrated
         How many of the most widely shared modes to integrate analytically instead of sampling
         (cost grows as ``2 ** n_integrated``).
+    defensive
+        Share of the final draws taken from the broad independent-layers tilt instead of the
+        learnt one (a defensive mixture; every draw is weighted by the mixture density).
 
     Examples
     --------
@@ -292,10 +302,28 @@ def importance_sample(
             floor /= 10.0
         if settled:
             tilt = np.mean(settled[-4:], axis=0)
-    occurs = _draw(rng, tilt, n)
-    log_terms = integrand.log_conditional(occurs) + integrand.log_ratio(occurs, tilt)
+    broad = np.clip(integrand.initial_tilt(), q, upper)
+    if defensive > 0.0 and q.size:
+        # A defensive mixture: a share of the draws comes from the broad independent-layers
+        # guess, so regions the learnt tilt neglects still get draws and weights stay bounded.
+        from_broad = rng.random(n) < defensive
+        occurs = np.where(from_broad[:, None], _draw(rng, broad, n), _draw(rng, tilt, n))
+        log_ratio = -np.logaddexp(
+            math.log1p(-defensive) - integrand.log_ratio(occurs, tilt),
+            math.log(defensive) - integrand.log_ratio(occurs, broad),
+        )
+    else:
+        occurs = _draw(rng, tilt, n)
+        log_ratio = integrand.log_ratio(occurs, tilt)
+    log_terms = integrand.log_conditional(occurs) + log_ratio
     log_mean, estimate, standard_error, ess = _summarise(log_terms)
     full_tilt[integrand.free] = tilt
+    warning = None
+    if ess < max(MIN_EFFECTIVE_SAMPLES, ESS_WARNING_SHARE * n):
+        warning = (
+            f"effective sample size {ess:,.0f} of {n:,} draws: the weights are heavy-tailed, so "
+            "the interval may be too narrow; give more draws or use the exact engine"
+        )
     return SamplingResult(
         estimate=estimate,
         log_estimate=log_mean,
@@ -311,6 +339,7 @@ def importance_sample(
         pilot_samples=iterations * pilot,
         effective_sample_size=ess,
         model_name=model.name,
+        warning=warning,
     )
 
 

@@ -160,33 +160,50 @@ def to_data(node: Node) -> Any:
     return {node.kind: [to_data(c) for c in node.children]}
 
 
-def from_data(data: Any, *, path: str = "structure") -> Node:
-    """Parse the data form; raise ``ValueError`` with the key path on malformed input.
+class StructureDataError(ValueError):
+    """Malformed structure data; ``key_path`` locates it (e.g. ``("structure", "vote", "flag")``)."""
+
+    def __init__(self, key_path: tuple[str | int, ...], problem: str):
+        self.key_path = key_path
+        self.problem = problem
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in key_path).lstrip(".")
+        super().__init__(f"{where}: {problem}")
+
+
+def from_data(data: Any, *, path: tuple[str | int, ...] = ("structure",)) -> Node:
+    """Parse the data form; raise :class:`StructureDataError` (with its key path) when malformed.
 
     Forms: a layer id (string); ``{all_miss: [...]}``; ``{any_route: [...]}``;
     ``{vote: {flag: K, of: [...]}}`` (block when at least K of the listed members flag).
+
+    >>> describe(from_data({"any_route": ["A", {"vote": {"flag": 2, "of": ["B", "C", "D"]}}]}))
+    'any route of (A, 2-of-3 vote (B, C, D))'
     """
     if isinstance(data, str):
         return data
     if not isinstance(data, Mapping) or len(data) != 1:
-        raise ValueError(f"{path}: expected a layer id or one of all_miss, any_route, vote")
+        raise StructureDataError(path, "expected a layer id or one of all_miss, any_route, vote")
     ((key, value),) = data.items()
     if key in ("all_miss", "any_route"):
-        if not isinstance(value, list):
-            raise ValueError(f"{path}.{key}: expected a list of members")
-        children = tuple(from_data(v, path=f"{path}.{key}[{k}]") for k, v in enumerate(value))
+        if not isinstance(value, list) or not value:
+            raise StructureDataError((*path, key), "expected a non-empty list of members")
+        children = tuple(from_data(v, path=(*path, key, k)) for k, v in enumerate(value))
         return AllMiss(children) if key == "all_miss" else AnyRoute(children)
     if key == "vote":
         if not isinstance(value, Mapping) or set(value) != {"flag", "of"}:
-            raise ValueError(f"{path}.vote: expected {{flag: K, of: [members]}}")
+            raise StructureDataError((*path, key), "expected {flag: K, of: [members]}")
         flag, members = value["flag"], value["of"]
-        if not isinstance(flag, int) or isinstance(flag, bool):
-            raise ValueError(f"{path}.vote.flag: expected an integer")
-        if not isinstance(members, list):
-            raise ValueError(f"{path}.vote.of: expected a list of members")
-        children = tuple(from_data(v, path=f"{path}.vote.of[{k}]") for k, v in enumerate(members))
+        if not isinstance(members, list) or not members:
+            raise StructureDataError((*path, key, "of"), "expected a non-empty list of members")
+        if not isinstance(flag, int) or isinstance(flag, bool) or not 1 <= flag <= len(members):
+            raise StructureDataError(
+                (*path, key, "flag"), f"expected an integer from 1 to {len(members)}"
+            )
+        children = tuple(from_data(v, path=(*path, key, "of", k)) for k, v in enumerate(members))
         return Vote(flag, children)
-    raise ValueError(f"{path}: unknown structure kind {key!r}; use all_miss, any_route or vote")
+    raise StructureDataError(
+        (*path, str(key)), f"unknown structure kind {key!r}; use all_miss, any_route or vote"
+    )
 
 
 # --------------------------------------------------------------------------- evaluation
