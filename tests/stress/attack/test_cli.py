@@ -95,7 +95,17 @@ def test_json_show_and_report_section(files, tmp_path: Path) -> None:
         analysis["format"] == "ddrisk.stress.attack.analysis/1"
         and len(analysis["input_sha256"]) == 64
     )
-    assert payload["manifest_attack"]["settings"]["budget"] == 8
+    plan = payload["manifest_attack"]
+    assert plan["settings"]["budget"] == 8 and plan["seed"] == 0
+    assert [op["name"] for op in plan["operators"]] == ["base64", "leetspeak", "roleplay"]
+    assert all(op["description"] and "reversible" in op for op in plan["operators"])
+    (attack_dir,) = [p for p in (files["runs"] / "attacks").iterdir() if not p.name.startswith(".")]
+    manifest = json.loads((attack_dir / "manifest.json").read_text())
+    assert {layer["name"]: layer["config"]["kind"] for layer in manifest["layers"]} == {
+        "kw": "python",
+        "bomb": "python",
+    }
+    assert manifest["dataset"]["files"] and len(plan["behaviors_sha256"]) == 64
     assert {r["layer"] for r in analysis["layers"]} == {"kw", "bomb"}
     # the bomb layer only sees the one bomb behavior: static miss 5/6
     bomb = next(r for r in analysis["layers"] if r["layer"] == "bomb")
