@@ -66,6 +66,14 @@ def test_stack_rate_independence_prediction_and_penalty(analysis) -> None:
     assert all(k["queries"] in (4, 5) for k in analysis.master_keys)
 
 
+def test_queries_to_first_bypass_curve(analysis) -> None:
+    curve = analysis.curve.set_index("budget")
+    assert (curve.loc[1] == 0).all()  # the original prompt passes nothing
+    assert curve.loc[3, "A"] == curve.loc[3, "B"] == 0.5 and curve.loc[3, "C"] == 1.0
+    assert curve.loc[3, "stack"] == 0.0 and curve.loc[10, "stack"] == 0.5
+    assert analysis.stack["median_queries_to_master_key"] in (4.0, 5.0)
+
+
 def test_counts_for_risk_carry_the_adaptive_rates(analysis) -> None:
     from ddrisk.risk.uncertainty import parse_stress_counts
 
