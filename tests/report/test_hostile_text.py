@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from matplotlib.figure import Figure
 from rich.console import Console
@@ -303,3 +305,26 @@ def test_validate_shows_control_characters(hostile, tmp_path):
     path.write_text(json.dumps(data), encoding="utf-8")
     out = _ok(["validate", str(path)])
     assert "\x1b" not in out and "\\x1b[2J" in out
+
+
+_MARKDOWN_ALPHABET = [*" \t\n-+*_#>1.)=`[]()<>!|~&\\:ajs$x", "javascript:", "<script>"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MARKDOWN_ALPHABET), max_size=20).map("".join))
+def test_markdown_text_never_makes_markup(text):
+    """Whatever the text, it renders as one paragraph of text (or one table cell)."""
+    assert {tag for tag, _ in elements(render_markdown_worst_case(markdown_text(text)))} <= {
+        "p",
+        "br",
+    }
+    table = "| a |\n|---|\n| " + markdown_text(text) + " |"
+    assert {tag for tag, _ in elements(render_markdown_worst_case(table))} <= {
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "br",
+    }

@@ -44,6 +44,8 @@ def html_text(value: object) -> str:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$])")
+_LEADING_BLANKS = re.compile(r"^[ \t]+")
+_LEADING_MARKER = re.compile(r"^(\d*)([-.])")
 
 
 def markdown_text(value: object, *, in_table: bool = True) -> str:
@@ -59,6 +61,9 @@ def markdown_text(value: object, *, in_table: bool = True) -> str:
     text = _visible(str(value))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # At the start of a block, indentation would make a code block and "-" or "1." a list.
+    text = _LEADING_BLANKS.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text)
+    text = _LEADING_MARKER.sub(r"\1\\\2", text)
     if in_table:
         text = text.replace("\r\n", "\n").replace("\n", "<br>")
     return text
