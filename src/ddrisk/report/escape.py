@@ -48,7 +48,7 @@ _LEADING_BLANKS = re.compile(r"^[ \t]+")
 _LEADING_MARKER = re.compile(r"^(\d*)([-.])")
 
 
-def markdown_text(value: object, *, in_table: bool = True) -> str:
+def markdown_text(value: object, *, in_table: bool = True, starts_block: bool = True) -> str:
     """Escape for Markdown (GitHub-flavoured and CommonMark): shown as written, never run.
 
     HTML-significant characters become entities (a raw ``<script>`` would be passed through
@@ -62,8 +62,9 @@ def markdown_text(value: object, *, in_table: bool = True) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     # At the start of a block, indentation would make a code block and "-" or "1." a list.
-    text = _LEADING_BLANKS.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text)
-    text = _LEADING_MARKER.sub(r"\1\\\2", text)
+    if starts_block:  # text placed after other inline text cannot start a block
+        text = _LEADING_BLANKS.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), text)
+        text = _LEADING_MARKER.sub(r"\1\\\2", text)
     if in_table:
         text = text.replace("\r\n", "\n").replace("\n", "<br>")
     return text

@@ -48,7 +48,8 @@ def _inline(text: object) -> str:
         if index % 2 and part.strip() and "\n" not in part and "\r" not in part:
             out.append(f"`{part}`")
         else:
-            out.append(_escape(f"`{part}`" if index % 2 else part))
+            literal = f"`{part}`" if index % 2 else part
+            out.append(markdown_text(literal, starts_block=index == 0))
     return "".join(out)
 
 
