@@ -31,6 +31,7 @@ from ddrisk.stress.statistics._core import (
     effective_count,
     poisson_binomial_tail,
 )
+from ddrisk.stress.statistics.rates import clustered_rates
 
 
 def _harmful_blocks(failed: np.ndarray, family: np.ndarray, families: list[str]) -> SumBlocks:
@@ -105,6 +106,28 @@ def _guarded(triple: dict[str, float], expected: float, minimum: float) -> dict[
     return {"estimate": nan, "lo": nan, "hi": nan, "estimable": False, "expected_count": expected}
 
 
+def _family_rate_columns(
+    event: np.ndarray,
+    complete: np.ndarray,
+    family: np.ndarray,
+    families: list[str],
+    codes: np.ndarray,
+    confidence: float,
+) -> dict[str, np.ndarray]:
+    """Each family's observed rate of ``event`` with the cluster-aware Wilson interval.
+
+    A percentile bootstrap within one family is degenerate when the family holds one
+    cluster (every replicate repeats it: 1/2 would read [0.5, 0.5]); the rate is a
+    rate like any layer's, so it gets the same interval as the per-layer rates.
+    """
+    if not families:
+        return {"observed": np.array([]), "observed_lo": np.array([]), "observed_hi": np.array([])}
+    member = complete[:, None] & (family[:, None] == np.asarray(families)[None, :])
+    columns = np.where(member, event.astype(float)[:, None], np.nan)
+    rates = clustered_rates(columns, codes, confidence=confidence)
+    return {"observed": rates["rate"], "observed_lo": rates["lo"], "observed_hi": rates["hi"]}
+
+
 @dataclass(frozen=True)
 class HarmfulStack:
     """Everything computed on the harmful items every layer decided."""
@@ -167,7 +190,9 @@ def harmful_stack(
             "n": fam_counts.astype(int),
             "weight": _divide(fam_counts, np.full(len(families), float(n_complete))),
             "all_miss_k": blocks.take(point, "fam_all").astype(int),
-            **_interval_columns("observed", est["family_observed"]),
+            **_family_rate_columns(
+                failed.sum(axis=1) == n_layers, complete, family, families, codes, confidence
+            ),
             **_interval_columns("independence", est["family_predicted"]),
             **_interval_columns("lift", est["family_lift"]),
         }
@@ -299,7 +324,14 @@ def benign_stack(
             "family": families,
             "n": blocks.take(point, "fam_n").astype(int),
             "any_block_k": blocks.take(point, "fam_any").astype(int),
-            **_interval_columns("observed", est["family_observed"]),
+            **_family_rate_columns(
+                blocked.sum(axis=1) > 0,
+                complete,
+                family,
+                families,
+                np.asarray(bootstrap.codes),
+                confidence,
+            ),
             "independence": est["family_predicted"][0],
         }
     )
