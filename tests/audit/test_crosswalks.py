@@ -78,3 +78,15 @@ def test_the_integrity_check_can_fail():
     )
     mapping_set = parse_sssom(text, framework="owasp-llm", label="bad.tsv")
     assert mapping_set.rows[0].object_id not in load_taxonomy("owasp-llm").curies
+
+
+def test_crosswalk_command_prints_a_pinned_mapping_set():
+    from click.testing import CliRunner
+
+    from ddrisk.cli import main
+
+    result = CliRunner().invoke(main, ["crosswalk", "--framework", "owasp-llm"])
+    assert result.exit_code == 0, result.output
+    assert "owasp-llm:LLM01:2025" in result.output and result.output.startswith("#curie_map:")
+    bad = CliRunner().invoke(main, ["crosswalk", "--framework", "owasp"])
+    assert bad.exit_code == 2 and "use: eu-ai-act" in bad.output

@@ -68,14 +68,29 @@ def show(catalog_source: str | None, fmt: str) -> None:
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
 )
-def crosswalk(catalog_source: str | None, output: Path | None) -> None:
+@click.option(
+    "--framework",
+    default=None,
+    help="Print ddrisk's pinned SSSOM mapping set for one framework instead (mit-airr, "
+    "nist-ai-rmf, nist-ai-600-1, eu-ai-act, iso-42001, owasp-llm, mitre-atlas).",
+)
+def crosswalk(catalog_source: str | None, output: Path | None, framework: str | None) -> None:
     """Export failure-mode crosswalks (MIT AI Risk Repository, NIST, EU AI Act) as SSSOM TSV."""
     from ddrisk.io.paths import check_output_path
     from ddrisk.io.sssom import crosswalk_tsv
 
     if output:
         check_output_path(output, option="--output")
-    text = crosswalk_tsv(load_catalog(catalog_source))
+    if framework is not None:
+        from ddrisk.errors import InputError
+        from ddrisk.io.taxonomies import framework_keys, mapping_set_text
+
+        if framework not in framework_keys():
+            known = ", ".join(framework_keys())
+            raise InputError("--framework", framework, "no pinned mapping set", f"use: {known}")
+        text = mapping_set_text(framework)
+    else:
+        text = crosswalk_tsv(load_catalog(catalog_source))
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}")
