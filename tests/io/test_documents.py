@@ -79,6 +79,7 @@ def test_shared_aliases_are_allowed_and_shared() -> None:
         ("a: !!set {x, y}\n", "line 1", "unsupported YAML tag"),
         ("a: 1\n---\nb: 2\n", "line 2", "more than one YAML document"),
         ("n: " + "7" * 5000 + "\n", "line 1", "cannot read value"),
+        ("a: 1\nn: -1" + "0" * 301 + "\n", "line 2", "an integer past 1e300"),
         ("a: [1, 2\n", "line 2, column 1", "malformed YAML"),
     ],
 )
@@ -120,6 +121,8 @@ def test_node_limit_is_a_parameter() -> None:
         ('{"a": NaN}', "NaN is not a JSON number"),
         ('{"a": -Infinity}', "-Infinity is not a JSON number"),
         ('{"n": ' + "1" * 5000 + "}", "digits"),
+        ('{"n": 1' + "0" * 301 + "}", "an integer past 1e300"),
+        ('{"n": 1e400}', "past the range of a float"),
         ('{"a": [1, 2', "malformed JSON"),
     ],
 )

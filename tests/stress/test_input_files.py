@@ -9,7 +9,7 @@ import pytest
 
 from ddrisk.errors import InputError
 from ddrisk.io.items import MAX_RECORD_CHARS
-from ddrisk.stress.config import load_layer_specs
+from ddrisk.stress.config import build_layers, load_layer_specs
 from ddrisk.stress.datasets import load_items_file
 
 
@@ -93,13 +93,14 @@ def test_unusable_item_paths(tmp_path: Path) -> None:
         ("layers: &l [*l]\n", "self-referencing alias"),
         ("layers:\n" + "".join("  " * i + "- \n" for i in range(1, 80)), "levels deep"),
         ("layers: !!python/name:os.system\n", "unsupported YAML tag"),
+        ("layers:\n  - kind: [regex]\n", "a list, not a name"),
     ],
 )
 def test_layers_file_defects(tmp_path: Path, content: str, problem: str) -> None:
     path = tmp_path / "layers.yaml"
     path.write_text(content)
     with pytest.raises(InputError, match=problem) as caught:
-        load_layer_specs(path)
+        build_layers(load_layer_specs(path), source=str(path))
     assert caught.value.source == str(path)
 
 

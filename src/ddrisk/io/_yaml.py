@@ -17,7 +17,14 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.resolver import Resolver
 
 from ddrisk.errors import InputError
-from ddrisk.io.documents import KeyPath, LocatedDocument, format_key_path
+from ddrisk.io.documents import (
+    INTEGER_FIX,
+    INTEGER_PROBLEM,
+    MAX_INTEGER,
+    KeyPath,
+    LocatedDocument,
+    format_key_path,
+)
 
 
 class _Resolver(Resolver):
@@ -97,12 +104,15 @@ class _YamlBuilder:
             raise self.fail(line, f"unsupported YAML tag '{event.tag}'", "remove the tag")
         node = yaml.ScalarNode(tag, event.value, style=event.style)
         try:
-            return SafeConstructor.yaml_constructors[tag](self.constructor, node)
+            value = SafeConstructor.yaml_constructors[tag](self.constructor, node)
         except (ConstructorError, ValueError, OverflowError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise self.fail(
                 line, f"cannot read value ({reason[:200]})", "write a plain value"
             ) from None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            raise self.fail(line, INTEGER_PROBLEM, INTEGER_FIX)
+        return value
 
     def node(self, event: yaml.ScalarEvent | yaml.AliasEvent, line: int) -> None:
         top = self.frames[-1] if self.frames else None

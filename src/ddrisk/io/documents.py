@@ -25,6 +25,7 @@ parses it. Limits: :data:`MAX_YAML_BYTES`, :data:`MAX_DOCUMENT_BYTES`, :data:`MA
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import stat
@@ -42,6 +43,10 @@ MAX_DEPTH = 64
 """Deepest nesting of mappings and sequences accepted."""
 MAX_NODES = 1_000_000
 """Most values (keys, scalars, containers) a YAML document may expand to after its aliases."""
+MAX_INTEGER = 10**300
+"""Largest integer magnitude read: every number ddrisk reads must fit a float (about 1.8e308)."""
+INTEGER_PROBLEM = "an integer past 1e300, beyond any count, score or probability"
+INTEGER_FIX = "write a realistic number"
 
 KeyPath = tuple[Any, ...]
 
@@ -209,6 +214,20 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+def _bounded_int(digits: str) -> int:
+    value = int(digits)  # Python itself refuses more than 4,300 digits
+    if abs(value) > MAX_INTEGER:
+        raise ValueError(INTEGER_PROBLEM)
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is past the range of a float")
+    return value
+
+
 # Strings as an unrolled loop with possessive repeats: a megabyte-long (or unterminated)
 # string is one regex step, with no backtracking state.
 _JSON_STRING = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
@@ -313,7 +332,13 @@ def _check_json_depth(text: str, label: str, max_depth: int) -> None:
 def _parse_json(text: str, label: str, max_depth: int) -> LocatedDocument:
     lines = _scan_json(text, label, max_depth)
     try:
-        data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_reject_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_json_pairs,
+            parse_constant=_reject_constant,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+        )
     except _DuplicateKey as dup:  # pragma: no cover - the scan finds duplicates first
         raise InputError(
             label, None, f"duplicate key '{dup.key}'", "keep one entry per key"
@@ -325,7 +350,7 @@ def _parse_json(text: str, label: str, max_depth: int) -> LocatedDocument:
             f"malformed JSON: {exc.msg}",
             "fix the syntax at that position",
         ) from None
-    except ValueError as exc:  # NaN/Infinity, or an integer past Python's digit limit
+    except ValueError as exc:  # NaN/Infinity, or a number past the limits
         raise InputError(
             label, None, f"malformed JSON: {str(exc).splitlines()[0]}", "write plain finite numbers"
         ) from None

@@ -53,6 +53,13 @@ def build_layer(spec: Any, *, source: str, where: str, artifact_dir: Path | None
             "write key: value pairs such as 'kind: regex'",
         )
     kind = spec.get("kind")
+    if not isinstance(kind, str):
+        raise InputError(
+            source,
+            f"{where}.kind",
+            "missing or not a name" if kind is None else f"a {type(kind).__name__}, not a name",
+            f"use one of: {', '.join(known_kinds())}",
+        )
     if kind in BUILTIN_LAYERS:
         return BUILTIN_LAYERS[kind].from_spec(spec, source=source, artifact_dir=artifact_dir)
     if kind in ADAPTER_MODULES:
