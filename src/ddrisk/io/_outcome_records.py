@@ -142,7 +142,20 @@ class OutcomeBuilder:
         blocked: bool | None,
         score: float | None = None,
         error: str | None = None,
+        where: str | None = None,
     ) -> None:
+        """Record one verdict; a second verdict for the same (item, layer) is an error.
+
+        A result repeated inside one file (an edited or concatenated log) would otherwise
+        silently replace the first and shrink the item count, or count one judgment twice.
+        """
+        if (item_id, layer) in self._cells:
+            raise InputError(
+                self.source,
+                where,
+                f"item {item_id!r} is judged twice by layer {layer!r}",
+                "keep one result per item and layer (pass the file the tool wrote, unedited)",
+            )
         if blocked is None and not error:
             error = "no verdict"
         self._layers.setdefault(layer, None)

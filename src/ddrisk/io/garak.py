@@ -343,7 +343,7 @@ def parse_garak(
                 if value is None or not _has_output(outputs[index]):
                     tally[2] += 1
                     message = NO_SCORE if _has_output(outputs[index]) else NO_OUTPUT
-                    builder.set(item_ids[index], detector, blocked=None, error=message)
+                    builder.set(item_ids[index], detector, blocked=None, error=message, where=key)
                     continue
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise InputError(
@@ -355,7 +355,9 @@ def parse_garak(
                 hit = float(value) >= threshold
                 tally[1 if hit else 0] += 1
                 blocked = hit if detector_role == "guard" else not hit
-                builder.set(item_ids[index], detector, blocked=blocked, score=float(value))
+                builder.set(
+                    item_ids[index], detector, blocked=blocked, score=float(value), where=key
+                )
     mismatches = []
     for number, entry in evals:
         pair = (str(entry.get("probe")), str(entry.get("detector")))

@@ -398,7 +398,13 @@ def _score_cells(
         layer = scorer if key is None else f"{scorer}/{key}"
         number = score_value_to_float(part)
         if number is None:
-            builder.set(item_id, layer, blocked=None, error=f"unreadable score value {part!r}")
+            builder.set(
+                item_id,
+                layer,
+                blocked=None,
+                error=f"unreadable score value {part!r}",
+                where=f"{where}.scores.{scorer}",
+            )
             continue
         passed = number >= options.threshold
         if layer in options.invert or scorer in options.invert:
@@ -406,4 +412,4 @@ def _score_cells(
         # "correct": a failing score is a layer failure, i.e. a miss on a harmful
         # item and a false block on a benign one.
         blocked = passed if (options.score_means == "blocked" or harmful) else not passed
-        builder.set(item_id, layer, blocked=blocked, score=number)
+        builder.set(item_id, layer, blocked=blocked, score=number, where=f"{where}.scores.{scorer}")

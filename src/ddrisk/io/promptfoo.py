@@ -245,13 +245,14 @@ def parse_promptfoo(
                     )
                 flagged = guard.get("flagged")
                 if isinstance(flagged, bool):
-                    builder.set(item_id, layer, blocked=flagged)
+                    builder.set(item_id, layer, blocked=flagged, where=where)
                 else:
                     builder.set(
                         item_id,
                         layer,
                         blocked=None,
                         error="guardrails object without a boolean 'flagged'",
+                        where=where,
                     )
         if layer_source in ("all", "assertions"):
             grading = result.get("gradingResult")
@@ -297,6 +298,7 @@ def parse_promptfoo(
                         prefix + name,
                         blocked=None,
                         error=f"promptfoo error: {str(error)[:200]}",
+                        where=c_where,
                     )
                 elif not isinstance(passed, bool):
                     raise InputError(
@@ -307,7 +309,7 @@ def parse_promptfoo(
                     )
                 else:
                     blocked = passed if harmful else not passed
-                    builder.set(item_id, prefix + name, blocked=blocked, score=score)
+                    builder.set(item_id, prefix + name, blocked=blocked, score=score, where=c_where)
     eval_id = data.get("evalId")
     metadata = {
         "format": "promptfoo",
