@@ -65,7 +65,8 @@ def _random_catalog(seed: int) -> Catalog:
     ]
     + [(f"random{s}", ("T0", "T1"), 4.0, 3) for s in range(3)],
 )
-def test_best_additions_equal_brute_force(catalog_name, fixed, budget, k):
+@pytest.mark.parametrize("search", ["exhaustive", "branch-and-bound"])
+def test_best_additions_equal_brute_force(catalog_name, fixed, budget, k, search):
     if catalog_name == "paper":
         catalog = load_catalog()
     else:
@@ -80,7 +81,9 @@ def test_best_additions_equal_brute_force(catalog_name, fixed, budget, k):
         budget=budget,
         max_additions=k,
         straight_through=[],
+        search=search,
     )
+    assert result.search == search
     p_brute, combo = _brute(catalog, fixed, candidates, costs, budget, k)
     assert result.probability_best == pytest.approx(p_brute, rel=1e-9)
     assert result.cost_best <= (budget if budget is not None else float("inf")) + 1e-9

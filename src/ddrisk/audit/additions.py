@@ -9,16 +9,19 @@ blocks (it is rated not prone to them).
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ddrisk.catalog.model import Catalog, Level
 from ddrisk.risk.engine import compute_stack_failure
 from ddrisk.risk.model import FailureModeModel
-from ddrisk.risk.optimize import METHOD, optimize_stack
+from ddrisk.risk.optimize import TIE_TOLERANCE, optimize_stack
 from ddrisk.risk.parameters import RiskParameters, resolve_parameters
 
 REDUCTION_TOLERANCE = 1e-12
+SEARCHES = ("exhaustive", "branch-and-bound")
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class AdditionsResult:
     evaluated: int
     explained: tuple[Addition, ...]
     singles: tuple[Addition, ...]
-    method: str = METHOD + "; deployed layers held fixed"
+    search: str = "exhaustive"
 
     @property
     def risk_reduction(self) -> float:
@@ -65,7 +68,7 @@ class AdditionsResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "method": self.method,
+            "method": f"{self.search} search over candidate sets; deployed layers held fixed",
             "fixed_layers": list(self.fixed_layers),
             "probability_fixed": self.probability_fixed,
             "budget": self.budget,
@@ -92,6 +95,31 @@ def _closes(
     return closes, maybe
 
 
+def _exhaustive(
+    candidates: tuple[str, ...],
+    costs: dict[str, float],
+    budget: float | None,
+    max_additions: int,
+    probability: Callable[[tuple[str, ...]], float],
+) -> tuple[tuple[str, ...], float, int]:
+    """Every affordable set of at most ``max_additions`` candidates; lowest P, then cost, size."""
+    best: tuple[tuple[str, ...], float] = ((), probability(()))
+    best_key = (best[1], 0.0, 0)
+    evaluated = 0
+    for size in range(1, max_additions + 1):
+        for combo in itertools.combinations(candidates, size):
+            cost = sum(costs[c] for c in combo)
+            if budget is not None and cost > budget + 1e-9:
+                continue
+            p = probability(combo)
+            evaluated += 1
+            key = (p, cost, size)
+            tie = abs(p - best_key[0]) <= TIE_TOLERANCE * max(p, best_key[0])
+            if (not tie and p < best_key[0]) or (tie and key[1:] < best_key[1:]):
+                best, best_key = (combo, p), key
+    return best[0], best[1], evaluated
+
+
 def best_additions(
     catalog: Catalog,
     fixed: tuple[str, ...],
@@ -104,8 +132,17 @@ def best_additions(
     straight_through: list[str],
     engine: str = "exact",
     seed: int = 0,
+    search: str = "exhaustive",
 ) -> AdditionsResult:
-    """The candidate set that minimises P(fixed + set fails) within budget and size limits."""
+    """The candidate set that minimises P(fixed + set fails) within budget and size limits.
+
+    ``search="exhaustive"`` (default) evaluates every affordable set of at most
+    ``max_additions`` candidates: exact, and it never asks the engine for a stack larger than
+    the deployed one plus ``max_additions``. ``"branch-and-bound"`` runs
+    :func:`ddrisk.risk.optimize_stack`, whose bound evaluates the deployed layers plus *all*
+    open candidates at once; that is faster on small catalogs but can reach stacks the exact
+    engine cannot evaluate in reasonable time on dense catalogs. Both give the same answer.
+    """
     full = resolve_parameters(catalog, [*fixed, *candidates], params).model
 
     def probability(layers: tuple[str, ...]) -> float:
@@ -118,17 +155,22 @@ def best_additions(
     p_fixed = probability(())
     if not candidates:
         return AdditionsResult(fixed, p_fixed, budget, max_additions, (), p_fixed, 0.0, 0, (), ())
-    tax_costs = {catalog.technique(c).safety_tax: costs[c] for c in candidates}
-    result = optimize_stack(
-        catalog,
-        params=params,
-        budget=budget,
-        max_layers=max_additions,
-        costs=tax_costs,
-        candidates=list(candidates),
-        probability_of=probability_of,
-    )
-    best, p_best = result.stack, result.probability
+    if search == "branch-and-bound":
+        tax_costs = {catalog.technique(c).safety_tax: costs[c] for c in candidates}
+        result = optimize_stack(
+            catalog,
+            params=params,
+            budget=budget,
+            max_layers=max_additions,
+            costs=tax_costs,
+            candidates=list(candidates),
+            probability_of=probability_of,
+        )
+        best, p_best, evaluated = result.stack, result.probability, result.evaluated
+    elif search == "exhaustive":
+        best, p_best, evaluated = _exhaustive(candidates, costs, budget, max_additions, probability)
+    else:
+        raise ValueError(f"search must be one of {SEARCHES}, got {search!r}")
     if not best or p_best >= p_fixed - REDUCTION_TOLERANCE * max(p_fixed, 1e-300):
         best, p_best = (), p_fixed
     explained = []
@@ -157,7 +199,8 @@ def best_additions(
         best=best,
         probability_best=p_best,
         cost_best=sum(costs[t] for t in best),
-        evaluated=result.evaluated,
+        evaluated=evaluated,
         explained=tuple(explained),
         singles=tuple(singles),
+        search=search,
     )
