@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ddrisk.__version__ import __version__
 from ddrisk.stress.matrix import OutcomeMatrix
 from ddrisk.stress.statistics import (
     analyze_outcomes,
@@ -32,6 +33,7 @@ from ddrisk.stress.statistics import (
     outcome_matrix_hash,
     stack_counts,
 )
+from ddrisk.stress.statistics.result import ANALYSIS_FORMAT
 
 NAN = np.nan
 BLOCKED = np.array(
@@ -203,6 +205,8 @@ def test_to_dict_is_json_safe_and_stable(result):
 
     data = result.to_dict()
     assert list(data) == [
+        "format",
+        "ddrisk_version",
         "model",
         "parameters",
         "input",
@@ -224,6 +228,8 @@ def test_to_dict_is_json_safe_and_stable(result):
     assert data["input"]["run_id"] == "hand-run"
     assert data["input"]["input_sha256"] == outcome_matrix_hash(hand_matrix())
     assert data["parameters"]["seed"] == 3
+    assert data["format"] == ANALYSIS_FORMAT == "ddrisk.stress.analysis/1"
+    assert data["ddrisk_version"] == __version__
     refusal = data["alignment_metrics"]["refusal"]["layers"][0]
     assert (refusal["layer"], refusal["k"], refusal["n"]) == ("A", 3, 8)
     assert data["alignment_metrics"]["false_refusal"]["layers"][0]["rate"] == pytest.approx(2 / 3)

@@ -7,7 +7,12 @@ from typing import Any
 
 import pandas as pd
 
-from ddrisk.stress.statistics._core import MODEL_NAME, _json_scalar, _records
+from ddrisk.__version__ import __version__
+from ddrisk._jsonnum import json_ready
+from ddrisk.stress.statistics._core import MODEL_NAME, _records
+
+#: Schema id of :meth:`StressAnalysis.to_dict` (bump on an incompatible change).
+ANALYSIS_FORMAT = "ddrisk.stress.analysis/1"
 
 TABLES = (
     "layers",
@@ -26,7 +31,8 @@ TABLES = (
 class StressAnalysis:
     """Every statistic of one stress run, with the parameters and input that produced it.
 
-    ``to_dict()`` keys (stable): ``model``, ``parameters``, ``input``, ``layers``,
+    ``to_dict()`` keys (stable): ``format`` (:data:`ANALYSIS_FORMAT`), ``ddrisk_version``,
+    ``model``, ``parameters``, ``input``, ``layers``,
     ``pairs``, ``stack``, ``stack_by_family``, ``k_of_n``, ``benign_stack``,
     ``benign_by_family``, ``master_keys``, ``marginal_value``, ``family_miss``,
     ``alignment_metrics`` (``refusal``, ``false_refusal``, ``jailbreak_resistance``) and
@@ -120,19 +126,21 @@ class StressAnalysis:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "format": ANALYSIS_FORMAT,
+            "ddrisk_version": __version__,
             "model": self.model,
-            "parameters": _json_scalar(self.parameters),
-            "input": _json_scalar(self.input),
+            "parameters": json_ready(self.parameters),
+            "input": json_ready(self.input),
             "layers": _records(self.layers),
             "pairs": _records(self.pairs),
-            "stack": _json_scalar(self.stack),
+            "stack": json_ready(self.stack),
             "stack_by_family": _records(self.stack_by_family),
             "k_of_n": _records(self.k_of_n),
-            "benign_stack": _json_scalar(self.benign_stack),
+            "benign_stack": json_ready(self.benign_stack),
             "benign_by_family": _records(self.benign_by_family),
             "master_keys": _records(self.master_keys),
             "marginal_value": _records(self.marginal_value),
             "family_miss": _records(self.family_miss),
-            "alignment_metrics": _json_scalar(self.alignment_metrics()),
+            "alignment_metrics": json_ready(self.alignment_metrics()),
             "warnings": list(self.warnings),
         }
