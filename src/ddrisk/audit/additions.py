@@ -145,9 +145,14 @@ def best_additions(
     """
     full = resolve_parameters(catalog, [*fixed, *candidates], params).model
 
+    cache: dict[frozenset[str], float] = {}
+
     def probability(layers: tuple[str, ...]) -> float:
-        model = full.subset([*fixed, *layers])
-        return float(compute_stack_failure(model, engine=engine, seed=seed).probability)
+        key = frozenset(layers)
+        if key not in cache:
+            model = full.subset([*fixed, *layers])
+            cache[key] = float(compute_stack_failure(model, engine=engine, seed=seed).probability)
+        return cache[key]
 
     def probability_of(sub: FailureModeModel) -> float:
         return probability(tuple(sub.layers))
