@@ -6,7 +6,6 @@ that names the file, the key path inside it and the fix, never a pydantic dump.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ddrisk._hashing import file_sha256
 from ddrisk.errors import InputError
 from ddrisk.stress.layer import Verdict
 
@@ -74,6 +74,14 @@ _HINTS = {
 }
 
 
+def _sentence_part(message: str) -> str:
+    """Pydantic's message as part of a sentence: only its first letter lowered.
+
+    Lowering all of it would misquote the constraint (``[A-Za-z]`` is not ``[a-za-z]``).
+    """
+    return message[:1].lower() + message[1:]
+
+
 def _explain(error: dict[str, Any], allowed: list[str]) -> tuple[str, str]:
     kind = error["type"]
     loc = error["loc"]
@@ -85,11 +93,14 @@ def _explain(error: dict[str, Any], allowed: list[str]) -> tuple[str, str]:
     if kind == "missing":
         return f"missing required key '{field}'", f"add '{field}'"
     if kind == "string_pattern_mismatch":
-        return f"invalid value {given!r} ({error['msg'].lower()})", "correct the spelling"
+        return f"invalid value {given!r} ({_sentence_part(error['msg'])})", "correct the spelling"
     if kind in {"literal_error", "enum"}:
         return f"invalid value {given!r}: {error['msg']}", "use one of the listed values"
     if kind.startswith(("greater_than", "less_than")):
-        return f"value {given!r} out of range: {error['msg'].lower()}", "use a value in range"
+        return (
+            f"value {given!r} out of range: {_sentence_part(error['msg'])}",
+            "use a value in range",
+        )
     return f"{error['msg']} (got {given!r})"[:300], "correct the value's type or content"
 
 
@@ -149,12 +160,12 @@ def finite_score(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def file_sha256(path: Path, *, max_bytes: int = 16 * 1024 * 1024) -> str | None:
+def small_file_sha256(path: Path, *, max_bytes: int = 16 * 1024 * 1024) -> str | None:
     """Short content hash of a small regular file, so edits to it change the cache key."""
     try:
         if not path.is_file() or path.stat().st_size > max_bytes:
             return None
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return file_sha256(path)[:16]
     except OSError:
         return None
 
@@ -275,8 +286,7 @@ def data_file_digests(paths: list[Path] | tuple[Path, ...]) -> dict[str, str | N
     digests: dict[str, str | None] = {}
     for path in paths:
         try:
-            with open(path, "rb") as handle:
-                digests[str(path)] = hashlib.file_digest(handle, "sha256").hexdigest()
+            digests[str(path)] = file_sha256(path)
         except OSError:
             digests[str(path)] = None
     return digests
