@@ -45,6 +45,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
+from ddrisk._jsonnum import json_number
 from ddrisk.errors import DdriskError
 from ddrisk.risk.model import FailureModeModel
 
@@ -109,7 +110,7 @@ class ExactResult:
         """JSON-safe summary; keys are stable."""
         return {
             "probability": self.probability,
-            "log_probability": _json_float(self.log_probability),
+            "log_probability": json_number(self.log_probability),
             "method": self.method,
             "elapsed_seconds": self.elapsed_seconds,
             "n_components": self.n_components,
@@ -123,10 +124,6 @@ class ExactResult:
             "model": self.model_name,
             "notes": list(self.notes),
         }
-
-
-def _json_float(value: float) -> float | str:
-    return value if math.isfinite(value) else ("-inf" if value < 0 else "inf")
 
 
 # --------------------------------------------------------------------------- preprocessing

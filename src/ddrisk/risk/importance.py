@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ddrisk._jsonnum import json_ready
 from ddrisk.risk.engine import model_hash
 from ddrisk.risk.exact import (
     DEFAULT_NODE_BUDGET,
@@ -113,14 +114,14 @@ class ImportanceMeasures:
         def rows(frame: pd.DataFrame) -> list[dict[str, object]]:
             out = []
             for record in frame.to_dict(orient="records"):
-                out.append({k: _json_value(v) for k, v in record.items()})
+                out.append({k: json_ready(v) for k, v in record.items()})
             return out
 
         return {
             "model": self.model.name,
             "model_hash": model_hash(self.model),
             "probability": self.probability,
-            "log_probability": _json_value(self.log_probability),
+            "log_probability": json_ready(self.log_probability),
             "method": self.method,
             "ranking": RANKING,
             "modes": rows(self.to_frame("modes")),
@@ -128,19 +129,6 @@ class ImportanceMeasures:
             "research_priorities": list(self.research_priorities()["mode"]),
             "elapsed_seconds": self.elapsed_seconds,
         }
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if math.isnan(number):
-            return None
-        if math.isinf(number):
-            return "inf" if number > 0 else "-inf"
-        return number
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
 
 
 def _conditioned_probability(

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from ddrisk._jsonnum import json_number
 from ddrisk.errors import InputError
 from ddrisk.risk.effective import effective_from_probability
 
@@ -47,22 +48,6 @@ if TYPE_CHECKING:
     from ddrisk.risk.parameters import ResolvedParameters
 
 Z95 = float(stats.norm.ppf(0.95))
-
-
-def json_number(value: float | None) -> float | str | None:
-    """A float for JSON: finite values as they are, infinities and NaN as text (valid JSON).
-
-    >>> json_number(1.5), json_number(float("inf")), json_number(float("nan"))
-    (1.5, 'inf', 'nan')
-    """
-    if value is None:
-        return None
-    value = float(value)
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
 
 
 # ---------------------------------------------------------------------------- distributions
