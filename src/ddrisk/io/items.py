@@ -77,6 +77,16 @@ def _csv_records(content: str, source: str, delimiter: str) -> list[tuple[str, A
                     f"no 'text' column in header {header[:20]}"[:300],
                     "name the prompt column 'text'",
                 )
+            repeated = sorted({name for name in header if header.count(name) > 1})
+            if repeated:
+                # DictReader would keep the last copy silently: 'label' given twice could
+                # turn a harmful item benign without a word.
+                raise InputError(
+                    source,
+                    "line 1",
+                    f"column {repeated[0]!r} is named twice in the header"[:300],
+                    "keep one column per name",
+                )
             for number, row in enumerate(reader, start=2):
                 if None in row:
                     raise InputError(
