@@ -8,7 +8,6 @@ located errors). Structural problems come from pydantic, cross-reference problem
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ddrisk._hashing import file_sha256, object_sha256
 from ddrisk.audit.compile import CompiledStack, compile_stack, stack_problems
 from ddrisk.audit.priorities import CRITERIA, DEFAULT_WEIGHTS, Impact
 from ddrisk.audit.stack import StackFile
@@ -126,10 +126,8 @@ def load_stack_document(
 
 def _sha256(document: LocatedDocument, stack_path: Path | None) -> str:
     if stack_path is not None:
-        return hashlib.sha256(stack_path.read_bytes()).hexdigest()
-    import json
-
-    return hashlib.sha256(json.dumps(document.data, sort_keys=True).encode()).hexdigest()
+        return file_sha256(stack_path)
+    return object_sha256(document.data)
 
 
 def read_stack(path: str | Path) -> LoadedStack:

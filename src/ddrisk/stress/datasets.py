@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ddrisk._hashing import file_sha256
 from ddrisk.errors import InputError
 from ddrisk.stress.layer import Item
 from ddrisk.stress.packaged import (
     DATA_INSTALL_LINE,
     distribution_version,
-    file_sha256,
     require_file,
 )
 

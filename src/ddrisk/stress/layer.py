@@ -8,11 +8,11 @@ analyses count it separately.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
+
+from ddrisk._hashing import object_sha256, text_sha256
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Item:
 
     @property
     def text_sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return text_sha256(self.text)
 
 
 @dataclass(frozen=True)
@@ -85,5 +85,4 @@ class Layer(Protocol):
 
 def config_hash(config: dict[str, Any]) -> str:
     """Stable short hash of a layer configuration (the cache key's middle part)."""
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return object_sha256(config, default=str)[:16]

@@ -8,7 +8,6 @@ folder without executing its ``__init__``, so the files can be read as plain dat
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 from pathlib import Path
@@ -86,10 +85,3 @@ def distribution_version(distribution: str) -> str | None:
         return None
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

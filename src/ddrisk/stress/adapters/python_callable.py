@@ -42,9 +42,9 @@ from ddrisk.stress.adapters._common import (
     data_file_digests,
     error_verdict,
     excerpt,
-    file_sha256,
     finite_score,
     resolve_data_files,
+    small_file_sha256,
     validate_spec,
 )
 from ddrisk.stress.layer import Item, Verdict
@@ -218,7 +218,7 @@ class PythonCallableLayer:
             return None
         source = getattr(module, "__file__", None)
         if source:
-            self._code_sha256 = file_sha256(Path(source))
+            self._code_sha256 = small_file_sha256(Path(source))
         obj: Any = module
         for part in attribute.split("."):
             if not hasattr(obj, part):

@@ -58,9 +58,9 @@ from ddrisk.stress.adapters._common import (
     data_file_digests,
     error_verdict,
     excerpt,
-    file_sha256,
     finite_score,
     resolve_data_files,
+    small_file_sha256,
     validate_spec,
 )
 from ddrisk.stress.layer import Item, Verdict
@@ -317,7 +317,7 @@ class ShellLayer:
         folder = Path(self.cwd) if self.cwd else Path.cwd()
         script_hashes = {}
         for arg in self.argv[1:]:
-            digest = file_sha256(folder / arg) if not arg.startswith("-") else None
+            digest = small_file_sha256(folder / arg) if not arg.startswith("-") else None
             if digest:
                 script_hashes[arg] = digest
         return {

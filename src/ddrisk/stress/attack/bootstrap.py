@@ -1,4 +1,4 @@
-"""Small numeric helpers of the attack statistics: cluster bootstrap, bounds, JSON-safe values.
+"""Small numeric helpers of the attack statistics: cluster bootstrap, bounds.
 
 Pure numpy/pandas; kept apart so :mod:`ddrisk.stress.attack.statistics` reads as the
 definitions of the reported quantities.
@@ -7,7 +7,6 @@ definitions of the reported quantities.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,22 +15,6 @@ import pandas as pd
 def upper_bound(n: int, confidence: float) -> float:
     """Exact one-sided upper bound at zero events: 1 - (1 - confidence) ** (1 / n)."""
     return 1.0 - (1.0 - confidence) ** (1.0 / n) if n > 0 else math.nan
-
-
-def json_safe(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, float | np.floating):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 class ClusterBootstrap:

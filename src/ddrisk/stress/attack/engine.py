@@ -21,11 +21,11 @@ for that batch; errors are never cached, never a pass and never a block.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ddrisk._hashing import text_sha256
 from ddrisk.errors import InputError
 from ddrisk.stress.attack.store import AttackRecord, OutcomeRow
 from ddrisk.stress.layer import Item, Layer, Verdict
@@ -44,7 +44,7 @@ class Query:
 
     @property
     def text_sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return text_sha256(self.text)
 
 
 def checked(layer: Layer, items: Sequence[Item]) -> list[Verdict]:

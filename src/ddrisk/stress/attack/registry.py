@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ddrisk._hashing import file_sha256
 from ddrisk.errors import InputError
 from ddrisk.stress.attack.operators import (
     Operator,
@@ -45,7 +46,7 @@ from ddrisk.stress.attack.operators import (
     suffix_operator,
     template_operator,
 )
-from ddrisk.stress.packaged import file_sha256, install_line, package_dir
+from ddrisk.stress.packaged import install_line, package_dir
 
 #: What DAN templates' ``{generator.name}`` placeholder becomes (as in the default stress data).
 DAN_TARGET_NAME = "ChatGPT"
@@ -272,7 +273,7 @@ def load_operators_file(
             )
         known[entry.name] = operator
         out.append(operator)
-    return out, hashlib.sha256(path.read_bytes()).hexdigest()
+    return out, file_sha256(path)
 
 
 def select_operators(

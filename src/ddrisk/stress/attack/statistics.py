@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from ddrisk.__version__ import __version__
+from ddrisk._jsonnum import json_ready
 from ddrisk.stress.attack.bootstrap import (
     ClusterBootstrap,
-    json_safe,
     percentile_interval,
     ratio,
     upper_bound,
@@ -162,7 +162,7 @@ class AttackAnalysis:
         """Keys: format, ddrisk_version, model, attack_id, input_sha256, seed, n_bootstrap, confidence, method,
         settings, n_behaviors, layers[], transfer[], stack, curve[], master_keys[], operators[],
         counts_for_risk, warnings."""
-        return json_safe(
+        return json_ready(
             {
                 "format": ANALYSIS_FORMAT,
                 "ddrisk_version": __version__,
@@ -505,7 +505,7 @@ def analyze_attack(
         n_behaviors=n,
         layers=layers,
         transfer=transfer,
-        stack=json_safe(stack),
+        stack=json_ready(stack),
         curve=curve,
         master_keys=master_keys,
         operators=operators.reset_index(drop=True),

@@ -18,7 +18,6 @@ rebuilt with a warning). A warm run loads neither the model nor the training dat
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import sqlite3
 import threading
 import time
@@ -28,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ddrisk._hashing import file_sha256, text_sha256
 from ddrisk.stress.builtin_layers._base import (
     BuiltinLayer,
     logger,
@@ -42,14 +42,10 @@ from ddrisk.stress.builtin_layers.minilm import (
     minilm_model_dir,
 )
 from ddrisk.stress.layer import Item, Verdict, config_hash
-from ddrisk.stress.packaged import DATA_INSTALL_LINE, file_sha256, package_dir
+from ddrisk.stress.packaged import DATA_INSTALL_LINE, package_dir
 
 SLABS_TRAIN = "seed/corpus/external/s-labs/train.csv"
 SKLEARN_INSTALL = 'pip install "scikit-learn>=1.3"'
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _load_classifier_file(path: Path) -> tuple[np.ndarray, float]:
@@ -226,7 +222,7 @@ class EmbeddingLayer(BuiltinLayer):
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of ``texts`` (from the on-disk cache where present)."""
-        shas = [_sha(text) for text in texts]
+        shas = [text_sha256(text) for text in texts]
         cache = self._embedding_cache()
         model = self._model_identity()
         known = cache.get(model, sorted(set(shas))) if cache else {}

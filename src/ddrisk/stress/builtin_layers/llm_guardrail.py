@@ -29,9 +29,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ddrisk._hashing import file_sha256
 from ddrisk.stress.builtin_layers._base import BuiltinLayer
 from ddrisk.stress.layer import Item, Verdict
-from ddrisk.stress.packaged import file_sha256
 
 LLM_GUARDRAIL_VERSION = "2.1.2"
 MODELS = ("injection", "jailbreak", "malicious")

