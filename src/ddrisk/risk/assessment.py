@@ -115,6 +115,7 @@ def assess_stack(
     counts: StressCountsFile | None = None,
     structure: Node | None = None,
     n_samples: int = DEFAULT_DRAWS,
+    exact_budget: int | None = None,
 ) -> StackRisk:
     """Compute everything known about one stack's risk: the one path behind CLI and report.
 
@@ -124,7 +125,8 @@ def assess_stack(
     and, with ``n_draws`` > 0, Monte Carlo propagation of uncertain parameters. ``params``
     defaults to the built-in parameters; ``structure`` (:mod:`ddrisk.risk.structure`) says how
     the layers combine (default: the stack fails when every layer misses); ``n_samples`` is
-    the sampler's number of draws wherever the sampler is used.
+    the sampler's number of draws wherever the sampler is used; ``exact_budget`` replaces
+    both budgets of the exact engine (DP table entries and BDD nodes).
     """
     from ddrisk.risk.dependence import compare_dependence_models, stack_curve
     from ddrisk.risk.engine import compute_stack_failure
@@ -142,14 +144,19 @@ def assess_stack(
     if structure is not None:
         resolved = replace(resolved, model=replace(resolved.model, structure=structure))
     model = resolved.model
-    result = compute_stack_failure(model, engine=engine, seed=seed, n_samples=n_samples)
+    budgets: dict[str, int] = {}
+    if exact_budget is not None:
+        budgets = {"node_budget": exact_budget, "state_budget": exact_budget}
+    result = compute_stack_failure(
+        model, engine=engine, seed=seed, n_samples=n_samples, **budgets
+    )
     part_engine = "exact" if result.engine == "exact" else "sample"
     engines = {"P(stack fails)": f"{result.engine} ({result.method})"}
     notes: list[str] = []
     importance, importance_note = None, None
     if part_engine == "exact":
         try:
-            importance = importance_measures(model)
+            importance = importance_measures(model, **budgets)
         except BudgetExceeded as error:
             importance_note = f"the exact engine cannot reach this stack ({error})"
     else:
@@ -168,7 +175,9 @@ def assess_stack(
         engines["marginal values"] = f"sample ({draws} draws per layer, seed {seed})"
     all_miss = model if model.structure is None else replace(model, structure=None)
     if model.structure is not None:
-        reference = compute_stack_failure(all_miss, engine=engine, seed=seed, n_samples=n_samples)
+        reference = compute_stack_failure(
+            all_miss, engine=engine, seed=seed, n_samples=n_samples, **budgets
+        )
         reference_p = float(reference.probability)
         notes.append(
             "the dependence models and the curve describe stacks where every layer must miss: "
@@ -181,7 +190,9 @@ def assess_stack(
     dependence = compare_dependence_models(
         all_miss, beta=beta, rho=rho, failure_mode_probability=reference_p
     )
-    curve = stack_curve(all_miss, beta=beta, rho=rho, engine=curve_engine, seed=seed)
+    curve = stack_curve(
+        all_miss, beta=beta, rho=rho, engine=curve_engine, seed=seed, n_samples=n_samples
+    )
     engines["curve"] = curve_engine
     if evidence is not None and evidence["counts"].joint is not None:
         joint = evidence["counts"].joint

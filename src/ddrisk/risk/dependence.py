@@ -327,10 +327,14 @@ def compare_on_marginals(
     return DependenceComparison(names, values, tuple(rows), implied_beta, implied_rho)
 
 
-def _failure_mode_probability(model: FailureModeModel, engine: str, seed: int) -> float:
+def _failure_mode_probability(
+    model: FailureModeModel, engine: str, seed: int, n_samples: int = 20_000
+) -> float:
     from ddrisk.risk.engine import compute_stack_failure
 
-    return float(compute_stack_failure(model, engine=engine, seed=seed).probability)
+    return float(
+        compute_stack_failure(model, engine=engine, seed=seed, n_samples=n_samples).probability
+    )
 
 
 def compare_dependence_models(
@@ -428,12 +432,13 @@ def stack_curve(
     rho: float = DEFAULT_RHO,
     engine: str = "auto",
     seed: int = 0,
+    n_samples: int = 20_000,
 ) -> DependenceCurve:
     """P(all fail) of the first n layers of a stack (in its order), for every model."""
     marginals = model.layer_failure_probabilities()
     series = _curve_series(marginals, beta, rho)
     failure_mode = [
-        _failure_mode_probability(model.subset(list(model.layers[:n])), engine, seed)
+        _failure_mode_probability(model.subset(list(model.layers[:n])), engine, seed, n_samples)
         for n in range(1, model.n_layers + 1)
     ]
     ordered = {

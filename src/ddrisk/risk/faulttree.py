@@ -315,10 +315,10 @@ def _combine(bdd: Any, gate: Gate, args: list[Any]) -> Any:
     if kind == "xor":
         out = bdd.false
         for a in args:
-            out = out ^ a
+            out = bdd.apply("xor", out, a)
         return out
     if kind == "iff":
-        return ~(args[0] ^ args[1])
+        return bdd.apply("<->", args[0], args[1])
     if kind == "imply":
         return ~args[0] | args[1]
     assert gate.k is not None

@@ -228,12 +228,18 @@ def log_failure(
         lf = log_fail[..., index[node]]
         return lf, _log1mexp(lf)
     parts = [log_failure(c, log_fail, index) for c in node.children]
-    if isinstance(node, AllMiss):
-        fail = np.sum([f for f, _ in parts], axis=0)
-        return fail, _log1mexp(fail)
-    if isinstance(node, AnyRoute):
-        hold = np.sum([h for _, h in parts], axis=0)
-        return _log1mexp(hold), hold
+    if isinstance(node, AllMiss | AnyRoute):
+        # P(all fail) is a product; its complement is the sum over k of P(the first k - 1
+        # fail, the k-th holds): non-negative terms only, so tiny values keep their digits.
+        # The same with the roles swapped for "any fails".
+        same = 0 if isinstance(node, AllMiss) else 1
+        product = np.sum([part[same] for part in parts], axis=0)
+        terms, before = [], np.zeros_like(parts[0][0])
+        for part in parts:
+            terms.append(before + part[1 - same])
+            before = before + part[same]
+        other = logsumexp(np.stack(terms), axis=0)
+        return (product, other) if same == 0 else (other, product)
     need = node.misses_to_fail
     # table[c] = log P(exactly c misses so far), c < need; tail = log P(at least need)
     shape = parts[0][0].shape
