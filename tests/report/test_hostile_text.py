@@ -219,7 +219,7 @@ def test_analyze_terminal_and_json(hostile_file, hostile):
 
 
 def test_stress_analyze_terminal(hostile_stress):
-    from ddrisk.cli.stress_analyze import render_analysis
+    from ddrisk.report.stress_terminal import render_analysis
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=400, highlight=False)

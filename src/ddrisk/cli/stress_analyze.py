@@ -9,7 +9,6 @@ recognised from its content.
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,6 @@ import click
 from ddrisk.cli._common import echo_json, json_option, parse_id_list, runs_dir_option
 from ddrisk.errors import InputError
 from ddrisk.report.escape import terminal_text as esc
-from ddrisk.report.rates import observed_text, prefixed_rate_text, rate_text
 from ddrisk.stress.defaults import DEFAULT_CONFIDENCE, DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 
 FORMATS = ("auto", "run", "garak", "promptfoo", "inspect")
@@ -80,231 +78,6 @@ def _check_outputs(
         check_output_path(counts_out, option="--counts-out")
     if figures_dir is not None:
         check_output_folder(figures_dir, option="--figures")
-
-
-# ---------------------------------------------------------------------------- rendering
-def _num(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.{digits}f}"
-
-
-def _ci(row: dict[str, Any], name: str, digits: int = 2) -> str:
-    if row.get(name + "_estimable") is False:
-        return "not estimable"
-    lo, hi = row.get(name + "_lo"), row.get(name + "_hi")
-    return f"{_num(row.get(name), digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
-
-
-def _triple(value: dict[str, Any], digits: int = 3) -> str:
-    if value.get("estimable") is False:
-        return "not estimable"
-    lo, hi = _num(value.get("lo"), digits), _num(value.get("hi"), digits)
-    return f"{_num(value.get('estimate'), digits)} [{lo}, {hi}]"
-
-
-def _family_observed(row: dict[str, Any], confidence: float) -> str:
-    return rate_text(
-        row["all_miss_k"],
-        row["n"],
-        estimate=row["observed"],
-        lo=row["observed_lo"],
-        hi=row["observed_hi"],
-        confidence=confidence,
-        upper_bound=row.get("upper_bound"),
-    )
-
-
-def render_analysis(data: dict[str, Any], *, console: Any, max_master_keys: int = 5) -> None:
-    """Print the rich summary of :meth:`StressAnalysis.to_dict` output."""
-    from rich.table import Table
-
-    params, source = data["parameters"], data["input"]
-    level = f"{params['confidence'] * 100:g} %"
-    confidence = params["confidence"]
-    console.print(
-        f"[bold]stress analysis[/bold] of {esc(source['run_id'])} ({esc(source['source'])}): "
-        f"{source['n_items']} items ({source['n_harmful']} harmful, {source['n_benign']} benign), "
-        f"{len(source['layers'])} layers, {source['n_clusters_harmful']} clusters of harmful "
-        f"items (shared behavior or template); "
-        f"{level} intervals, {params['n_bootstrap']} cluster-bootstrap replicates, "
-        f"seed {params['seed']}"
-    )
-    console.print(
-        f"input sha256 {esc(source['input_sha256'][:16])}; errors are excluded from every rate"
-    )
-    for name, reason in source.get("unavailable_layers", {}).items():
-        console.print(
-            f"[bold]unavailable[/bold] layer {esc(name)}: {esc(reason)} (not in these statistics)"
-        )
-
-    table = Table(
-        title="per layer (cluster-aware Wilson intervals; k = 0 shown as a one-sided bound)",
-        show_edge=False,
-    )
-    for column in ("layer", "miss on harmful", "false block on benign", "no verdict"):
-        table.add_column(column, justify="left" if column == "layer" else "right")
-    for row in data["layers"]:
-        table.add_row(
-            esc(row["layer"]),
-            prefixed_rate_text(row, "miss", confidence=confidence),
-            prefixed_rate_text(row, "false_block", confidence=confidence),
-            str(row["miss_errors"] + row["false_block_errors"]),
-        )
-    console.print(table)
-
-    if data["pairs"]:
-        table = Table(title="pairs on harmful items (cluster-bootstrap intervals)", show_edge=False)
-        for column in (
-            "A",
-            "B",
-            "n",
-            "both miss",
-            "phi",
-            "Yule's Q",
-            "lift",
-            "lift within families",
-            "P(B|A) vs P(B)",
-        ):
-            table.add_column(column, justify="left" if column in ("A", "B") else "right")
-        for row in data["pairs"]:
-            table.add_row(
-                esc(row["layer_a"]),
-                esc(row["layer_b"]),
-                str(row["n"]),
-                str(row["both_miss"]),
-                _ci(row, "phi"),
-                _ci(row, "yule_q"),
-                _ci(row, "lift"),
-                _ci(row, "lift_stratified"),
-                f"{_num(row['p_b_given_a'], 2)} vs {_num(row['p_b'], 2)}",
-            )
-        console.print(table)
-
-    stack = data["stack"]
-    all_miss = stack["all_miss"]
-    table = Table(title="the stack: every layer misses (harmful items)", show_edge=False)
-    for column in ("", "all-miss rate", "lift (observed / predicted)"):
-        table.add_column(column, justify="left" if not column else "right")
-    observed = observed_text(all_miss, confidence=confidence)
-    table.add_row("observed", observed, "")
-    table.add_row(
-        "independence, pooled",
-        _triple(stack["independence_pooled"]),
-        _triple(stack["lift_pooled"], 2),
-    )
-    table.add_row(
-        "independence, stratified by family",
-        _triple(stack["independence_stratified"]),
-        _triple(stack["lift_stratified"], 2),
-    )
-    console.print(table)
-    if stack["excluded_for_errors"]:
-        console.print(
-            f"({stack['excluded_for_errors']} harmful items without every verdict left out)"
-        )
-
-    if data["stack_by_family"]:
-        table = Table(
-            title="per family: all-miss observed vs independence within the family", show_edge=False
-        )
-        for column in ("family", "n", "observed", "independence", "lift"):
-            table.add_column(column, justify="left" if column == "family" else "right")
-        for row in data["stack_by_family"]:
-            table.add_row(
-                esc(row["family"]),
-                str(row["n"]),
-                _family_observed(row, confidence),
-                _num(row["independence"]),
-                _ci(row, "lift"),
-            )
-        console.print(table)
-
-    table = Table(title="k of n: P(at least k layers miss)", show_edge=False)
-    for column in ("k", "observed", "independence pooled", "independence stratified"):
-        table.add_column(column, justify="right")
-    for row in data["k_of_n"]:
-        table.add_row(
-            str(row["k"]),
-            _ci(row, "observed", 3),
-            _num(row["independence_pooled"]),
-            _num(row["independence_stratified"]),
-        )
-    console.print(table)
-
-    benign = data["benign_stack"]
-    any_block = benign["any_block"]
-    if any_block["n"]:
-        console.print(
-            f"benign blocked by any layer: {observed_text(any_block, confidence=confidence)}; "
-            "independence 1 - prod(1 - fpr) predicts "
-            f"{_triple(benign['independence_pooled'])} pooled, "
-            f"{_triple(benign['independence_stratified'])} stratified"
-        )
-    else:
-        console.print("benign blocked by any layer: no benign items with every verdict")
-
-    keys = data["master_keys"]
-    console.print(f"[bold]master keys[/bold] (harmful items that pass every layer): {len(keys)}")
-    for row in keys[:max_master_keys]:
-        console.print(
-            f"  {esc(row['item_id'])}  family={esc(row['family'])}  "
-            f"behavior={esc(row['behavior_id'])}"
-        )
-    if len(keys) > max_master_keys:
-        console.print(f"  ... {len(keys) - max_master_keys} more (--json lists them all)")
-
-    table = Table(title="marginal value: all-miss rate without the layer", show_edge=False)
-    for column in ("layer", "without", "rise", "items only it blocks"):
-        table.add_column(column, justify="left" if column == "layer" else "right")
-    for row in data["marginal_value"]:
-        table.add_row(
-            esc(row["layer"]),
-            _num(row["all_miss_without"]),
-            _ci(row, "rise", 3),
-            str(row["unique_blocks"]),
-        )
-    console.print(table)
-
-    resistance = data["alignment_metrics"]["jailbreak_resistance"]["rows"]
-    if resistance:
-        families = sorted({r["family"] for r in resistance})
-        layers = [row["layer"] for row in data["layers"]]
-        table = Table(
-            title="jailbreak resistance per family (share of harmful items blocked)",
-            show_edge=False,
-        )
-        table.add_column("family")
-        for layer in [*layers, "stack"]:
-            table.add_column(esc(layer), justify="right")
-        cells = {
-            (r["family"], r["layer"] if r["scope"] == "layer" else "stack"): r for r in resistance
-        }
-        for fam in families:
-            values = []
-            for layer in [*layers, "stack"]:
-                cell = cells.get((fam, layer))
-                values.append(
-                    rate_text(
-                        cell["k_blocked"],
-                        cell["n"],
-                        estimate=cell["resistance"],
-                        lo=cell.get("lo"),
-                        hi=cell.get("hi"),
-                        confidence=confidence,
-                        lower_bound=cell.get("lower_bound"),
-                        digits=2,
-                    )
-                    if cell and cell["n"]
-                    else "-"
-                )
-            table.add_row(esc(fam), *values)
-        console.print(table)
-
-    for warning in data["warnings"]:
-        console.print(
-            f"[yellow]warning[/yellow] {esc(warning['subject'])}: {esc(warning['message'])}"
-        )
 
 
 @click.command("analyze")
@@ -450,6 +223,7 @@ def analyze(
     """
     from rich.console import Console
 
+    from ddrisk.report.stress_terminal import render_analysis
     from ddrisk.stress.experiment import analyze_run
     from ddrisk.stress.statistics import counts_for_risk, empirical_catalog
 
@@ -507,4 +281,4 @@ def analyze(
         console.print(f"wrote {esc(line)}")
 
 
-__all__ = ["analyze", "load_matrix", "render_analysis", "sniff_format"]
+__all__ = ["analyze", "load_matrix", "sniff_format"]

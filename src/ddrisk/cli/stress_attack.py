@@ -245,7 +245,12 @@ def attack(**options: Any) -> None:
         if as_json:
             echo_json(rows)
         else:
-            _print_operators(rows)
+            from rich.console import Console
+
+            from ddrisk.report.attack_sections import render_operators
+
+            width = None if sys.stdout.isatty() else 160
+            render_operators(rows, console=Console(highlight=False, soft_wrap=True, width=width))
         return
     if options["show"] is not None:
         analysis, manifest = show_attack(
@@ -325,31 +330,6 @@ def _finish(analysis: Any, manifest: dict[str, Any], run: Any, options: dict[str
     render_attack_terminal(analysis, manifest, run=None if run is None else run.to_dict())
     for line in written:
         click.echo(f"wrote {line}")
-
-
-def _print_operators(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from ddrisk.report.escape import terminal_text
-
-    table = Table(show_edge=False, pad_edge=False, title="attack operators")
-    for column in ("name", "category", "reversible", "source", "what it does"):
-        table.add_column(column)
-    for row in rows:
-        reversible = "yes" if row["reversible"] else "no"
-        if row.get("unavailable"):
-            reversible = "unavailable"
-        table.add_row(
-            terminal_text(row["name"]),
-            terminal_text(row["category"]),
-            reversible,
-            terminal_text(row["source"]),
-            terminal_text(row.get("unavailable") or row["description"]),
-        )
-    Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160).print(
-        table
-    )
 
 
 __all__ = ["attack"]

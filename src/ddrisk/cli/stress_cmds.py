@@ -204,8 +204,13 @@ def run_cmd(
     if as_json:
         echo_json({"run": result.to_dict(), "summary": summary})
     else:
-        _print_run(result)
-        _print_summary(summary)
+        from rich.console import Console
+
+        from ddrisk.report.stress_terminal import render_run, render_run_summary
+
+        console = Console(highlight=False, soft_wrap=True)
+        render_run(result.to_dict(), console=console)
+        render_run_summary(summary, console=console)
         runs_flag = "" if runs_dir == Path("ddrisk-runs") else f" --runs-dir {runs_dir}"
         click.echo(f"full analysis: ddrisk stress analyze {run_dir.name}{runs_flag}")
         click.echo(f"results: {run_dir / 'results.jsonl'}")
@@ -233,131 +238,6 @@ def _calibration_target(text: str) -> float | str | None:
             "give a rate such as 0.05, or 'none'",
         )
     return rate
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.{digits}f}"
-
-
-def _lift(value: dict[str, Any]) -> str:
-    if value.get("estimable") is False:
-        return "not estimable"
-    return f"{_fmt(value.get('estimate'), 2)}x"
-
-
-def _print_run(result: Any) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from ddrisk.report.escape import terminal_text as esc
-
-    data = result.to_dict()
-    console = Console(highlight=False, soft_wrap=True)
-    head = "resumed" if data["resumed"] else "run"
-    console.print(
-        f"{head} {esc(data['run_id'])}: {data['n_items']} items, {len(data['layers'])} layers, "
-        f"{data['wall_s']:.1f} s"
-    )
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("layer", "status", "computed", "cached", "errors", "items/s"):
-        table.add_column(column, justify="left" if column in ("layer", "status") else "right")
-    for layer in data["layers"]:
-        rate = layer["items_per_s"]
-        table.add_row(
-            esc(layer["name"]),
-            esc(layer["status"]),
-            str(layer["n_computed"]),
-            str(layer["n_cached"] + layer["n_already_stored"]),
-            str(layer["n_errors"]),
-            "-" if rate is None else f"{rate:.0f}",
-        )
-    console.print(table)
-    for name, reason in data["unavailable_layers"].items():
-        console.print(f"[bold]unavailable[/bold] {esc(name)}: {esc(reason)}")
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from ddrisk.report.escape import terminal_text as esc
-    from ddrisk.report.rates import observed_text, prefixed_rate_text
-
-    console = Console(highlight=False, soft_wrap=True)
-    if summary["kind"] == "none":
-        console.print(f"no summary: {esc(summary['reason'])}")
-        return
-    table = Table(
-        show_edge=False, pad_edge=False, title="per layer (harmful: miss; benign: false block)"
-    )
-    table.add_column("layer")
-    table.add_column("miss on harmful", justify="right")
-    table.add_column("false block on benign", justify="right")
-    for row in summary["layers"]:
-        table.add_row(
-            esc(row["layer"]),
-            prefixed_rate_text(row, "miss"),
-            prefixed_rate_text(row, "false_block"),
-        )
-    console.print(table)
-    stack = summary["stack"]
-    all_miss = stack["all_miss"]
-    pooled, strat = stack["independence_pooled"], stack["independence_stratified"]
-    observed = observed_text(all_miss)
-    console.print(
-        f"all layers miss: {observed}; independence predicts {_fmt(pooled['estimate'])} pooled "
-        f"[{_fmt(pooled['lo'])}, {_fmt(pooled['hi'])}], {_fmt(strat['estimate'])} stratified by "
-        f"family [{_fmt(strat['lo'])}, {_fmt(strat['hi'])}]"
-    )
-    console.print(
-        f"lift (observed / independence): {_lift(stack['lift_pooled'])} pooled, "
-        f"{_lift(stack['lift_stratified'])} stratified"
-    )
-    benign = summary["benign_stack"]
-    any_block = benign["any_block"]
-    console.print(
-        f"benign blocked by any layer: {observed_text(any_block, with_count=True)}; independence "
-        f"predicts {_fmt(benign['independence_pooled']['estimate'])}"
-    )
-    console.print(f"master keys (harmful items every layer passes): {len(summary['master_keys'])}")
-    redundant = stack.get("redundant_layers") or []
-    console.print(
-        "layers that block no harmful item the others all miss: "
-        + (", ".join(esc(name) for name in redundant) if redundant else "none")
-    )
-    calibration = summary.get("calibration")
-    if calibration:
-        percent = f"{calibration['target_false_block_rate'] * 100:g} %"
-        split = calibration["split"]
-        console.print(
-            f"operating points: scored layers block at most {percent} of {split['n_items']} "
-            f"benign calibration prompts (split sha256 {split['sha256'][:12]})"
-        )
-        for entry in calibration["layers"]:
-            native = entry.get("native_false_block_rate")
-            native_text = "-" if native is None else f"{native:.3f}"
-            if entry["status"] == "calibrated":
-                console.print(
-                    f"  {esc(entry['layer'])}: blocks score > {entry['threshold']:.4g} (own rule "
-                    f"blocked {native_text} of the split, now "
-                    f"{entry['calibrated_false_block_rate']:.3f})"
-                )
-            else:
-                console.print(
-                    f"  {esc(entry['layer'])}: own threshold ({esc(entry['reason'] or '')}; "
-                    f"blocks {native_text} of the split)"
-                )
-    else:
-        console.print("operating points: each layer's own threshold (no calibration)")
-    for warning in summary.get("warnings", [])[:5]:
-        console.print(
-            f"warning ({esc(warning.get('subject', '-'))}): {esc(warning.get('message', warning))}"
-        )
-    extra = len(summary.get("warnings", [])) - 5
-    if extra > 0:
-        console.print(f"(+{extra} more warnings: ddrisk stress analyze RUN)")
 
 
 @stress.command("list")

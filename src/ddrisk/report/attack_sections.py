@@ -9,12 +9,12 @@ figures from :mod:`ddrisk.report.attack_figures`, and every untrusted string
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddrisk.report.blocks import Details, FigureBlock, FindingItem, Paragraph, Section, Table, cells
 from ddrisk.report.escape import terminal_text
+from ddrisk.report.numbers import fixed
 from ddrisk.report.rates import observed_text, rate_text
 
 if TYPE_CHECKING:
@@ -43,23 +43,12 @@ def attack_analysis_for(
     return show_attack(attack, runs_dir=runs_dir, seed=seed)
 
 
-def _num(value: Any, digits: int = 3) -> str:
-    """``'0.123'``; ``'-'`` for missing values.
-
-    >>> _num(0.12345), _num(None), _num(float("nan"))
-    ('0.123', '-', '-')
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:.{digits}f}"
-
-
 def _interval(value: dict[str, Any] | None, digits: int = 3) -> str:
     if not value:
         return "-"
-    text = _num(value.get("estimate"), digits)
-    if _num(value.get("lo")) != "-" and _num(value.get("hi")) != "-":
-        text += f" [{_num(value['lo'], digits)}, {_num(value['hi'], digits)}]"
+    text = fixed(value.get("estimate"), digits)
+    if fixed(value.get("lo")) != "-" and fixed(value.get("hi")) != "-":
+        text += f" [{fixed(value['lo'], digits)}, {fixed(value['hi'], digits)}]"
     return text
 
 
@@ -84,11 +73,11 @@ def penalty_text(stack: dict[str, Any], confidence: float) -> str:
     penalty = stack.get("penalty") or {}
     if not penalty.get("estimable"):
         expected = stack.get("expected_under_independence")
-        return f"not estimable (independence expects {_num(expected, 2)} master keys)"
+        return f"not estimable (independence expects {fixed(expected, 2)} master keys)"
     if penalty.get("upper_bound") is not None:
         return f"< {penalty['upper_bound']:.2f}x at {confidence * 100:g} % (no master key found)"
-    text = _num(penalty.get("estimate"), 2) + "x"
-    if _num(penalty.get("lo")) != "-" and _num(penalty.get("hi")) != "-":
+    text = fixed(penalty.get("estimate"), 2) + "x"
+    if fixed(penalty.get("lo")) != "-" and fixed(penalty.get("hi")) != "-":
         text += f" [{penalty['lo']:.2f}, {penalty['hi']:.2f}]"
     return text
 
@@ -167,7 +156,7 @@ def render_attack_terminal(
             terminal_text(row["layer"]),
             _rate(row, "static", confidence),
             _rate(row, "adaptive", confidence),
-            _num(row["median_queries_to_bypass"], 1),
+            fixed(row["median_queries_to_bypass"], 1),
         )
     console.print(table)
     if data["transfer"]:
@@ -186,12 +175,12 @@ def render_attack_terminal(
             for target in layers:
                 r = cell.get((source, target))
                 values.append(
-                    "-" if r is None or not r["n"] else f"{_num(r['rate'], 2)} {r['k']}/{r['n']}"
+                    "-" if r is None or not r["n"] else f"{fixed(r['rate'], 2)} {r['k']}/{r['n']}"
                 )
             matrix.add_row(terminal_text(source), *values)
         rows = {r["layer"]: r for r in data["layers"]}
-        matrix.add_row("[dim]own adaptive[/dim]", *[_num(rows[n]["adaptive"], 2) for n in layers])
-        matrix.add_row("[dim]own static[/dim]", *[_num(rows[n]["static"], 2) for n in layers])
+        matrix.add_row("[dim]own adaptive[/dim]", *[fixed(rows[n]["adaptive"], 2) for n in layers])
+        matrix.add_row("[dim]own static[/dim]", *[fixed(rows[n]["static"], 2) for n in layers])
         console.print(matrix)
     console.print(headline(analysis))
     stack = data["stack"]
@@ -199,7 +188,7 @@ def render_attack_terminal(
         points = _curve_points(analysis)
         console.print(
             "queries to the first master key: median "
-            f"{_num(stack.get('median_queries_to_master_key'), 1)}; share found within b queries: "
+            f"{fixed(stack.get('median_queries_to_master_key'), 1)}; share found within b queries: "
             + ", ".join(f"{b}: {v:.2f}" for b, v in points)
         )
         keys = data["master_keys"]
@@ -226,6 +215,27 @@ def render_attack_terminal(
 
 
 # ---------------------------------------------------------------------------- report
+def render_operators(rows: list[dict[str, Any]], *, console: Any) -> None:
+    """Print the attack operators (``ddrisk stress attack --list-operators``) as one table."""
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False, title="attack operators")
+    for column in ("name", "category", "reversible", "source", "what it does"):
+        table.add_column(column)
+    for row in rows:
+        reversible = "yes" if row["reversible"] else "no"
+        if row.get("unavailable"):
+            reversible = "unavailable"
+        table.add_row(
+            terminal_text(row["name"]),
+            terminal_text(row["category"]),
+            reversible,
+            terminal_text(row["source"]),
+            terminal_text(row.get("unavailable") or row["description"]),
+        )
+    console.print(table)
+
+
 def attack_headline(analysis: AttackAnalysis) -> FindingItem:
     """The attack's stack result as one line of the summary of findings."""
     return FindingItem(
@@ -262,7 +272,7 @@ def attack_sections(analysis: AttackAnalysis) -> list[Section]:
             row["layer"],
             _rate(row, "static", confidence),
             _rate(row, "adaptive", confidence),
-            _num(row["median_queries_to_bypass"], 1),
+            fixed(row["median_queries_to_bypass"], 1),
         )
         for row in data["layers"]
     ]
@@ -281,8 +291,8 @@ def attack_sections(analysis: AttackAnalysis) -> list[Section]:
                 hi=r["rewritten_hi"],
                 confidence=confidence,
             ),
-            _num(r["target_adaptive"]),
-            _num(r["target_static"]),
+            fixed(r["target_adaptive"]),
+            fixed(r["target_static"]),
         )
         for r in data["transfer"]
     ]
@@ -308,7 +318,7 @@ def attack_sections(analysis: AttackAnalysis) -> list[Section]:
             ),
             cells(
                 "median queries to the first master key",
-                _num(stack.get("median_queries_to_master_key"), 1),
+                fixed(stack.get("median_queries_to_master_key"), 1),
             ),
             cells(
                 "behaviors whose single-layer attack passed every other layer",

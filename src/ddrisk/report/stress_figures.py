@@ -8,7 +8,6 @@ only function that writes files.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,13 +16,10 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from ddrisk.report.escape import mpl_text
+from ddrisk.report.numbers import fixed
 from ddrisk.stress.statistics import StressAnalysis
 
 _RC = {"font.family": "DejaVu Sans", "font.size": 8.0}
-
-
-def _fmt(value: float, digits: int = 2) -> str:
-    return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
 def phi_heatmap_figure(analysis: StressAnalysis) -> Figure:
@@ -39,7 +35,7 @@ def phi_heatmap_figure(analysis: StressAnalysis) -> Figure:
     index = {layer: i for i, layer in enumerate(layers)}
     for row in analysis.pairs.itertuples(index=False):
         i, j = index[row.layer_a], index[row.layer_b]
-        text = f"{_fmt(row.phi)}\n[{_fmt(row.phi_lo)}, {_fmt(row.phi_hi)}]\n{row.both_miss} joint"
+        text = f"{fixed(row.phi, 2, finite_only=True)}\n[{fixed(row.phi_lo, 2, finite_only=True)}, {fixed(row.phi_hi, 2, finite_only=True)}]\n{row.both_miss} joint"
         for a, b in ((i, j), (j, i)):
             values[a, b] = row.phi
             labels[a][b] = text
@@ -102,11 +98,13 @@ def family_miss_figure(analysis: StressAnalysis) -> Figure:
     for r in table.itertuples(index=False):
         i, j = layers.index(r.layer), col[r.family]
         values[i, j] = r.miss_rate
-        labels[i][j] = f"{_fmt(r.miss_rate)}\n{r.k}/{r.n}"
+        labels[i][j] = f"{fixed(r.miss_rate, 2, finite_only=True)}\n{r.k}/{r.n}"
     for r in analysis.stack_by_family.itertuples(index=False):
         if r.family in col:
             values[-1, col[r.family]] = r.observed
-            labels[-1][col[r.family]] = f"{_fmt(r.observed)}\n{r.all_miss_k}/{r.n}"
+            labels[-1][col[r.family]] = (
+                f"{fixed(r.observed, 2, finite_only=True)}\n{r.all_miss_k}/{r.n}"
+            )
     figure = Figure(
         figsize=(1.8 + 1.1 * max(len(families), 1), 1.0 + 0.55 * len(rows)), layout="constrained"
     )

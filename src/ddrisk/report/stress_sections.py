@@ -7,7 +7,6 @@ module only selects and formats them.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,7 @@ from ddrisk.report.blocks import (
     Table,
     cells,
 )
+from ddrisk.report.numbers import fixed
 from ddrisk.report.rates import observed_text, prefixed_rate_text, rate_text
 
 if TYPE_CHECKING:
@@ -39,14 +39,12 @@ def stress_analysis_for_run(
 
 
 def _num(value: Any, digits: int = 3) -> str:
-    """A float for a table, with '—' for missing values.
+    """A float for a table, with '—' for missing values (:func:`~ddrisk.report.numbers.fixed`).
 
     >>> _num(0.12345), _num(None), _num(float("nan"))
     ('0.123', '—', '—')
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:.{digits}f}"
+    return fixed(value, digits, missing="—")
 
 
 def _interval(estimate: Any, lo: Any, hi: Any, digits: int = 3) -> str:
