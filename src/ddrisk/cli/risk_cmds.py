@@ -23,6 +23,7 @@ from ddrisk.report.escape import terminal_text as escape
 from ddrisk.risk.assessment import StackRisk, assess_stack
 from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO, MEANINGS
 from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION
+from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.parameters import BUILTIN
 
 if TYPE_CHECKING:
@@ -207,6 +208,34 @@ def _console() -> Console:
     help='Stress-test counts JSON ({"LAYER": {"failures": k, "n": n}}) -> Beta posteriors.',
 )
 @click.option(
+    "--draws",
+    "n_samples",
+    type=_Number(low=100, high=10_000_000, integer=True),
+    default=20_000,
+    show_default=True,
+    help="Draws of the importance sampler wherever it is used.",
+)
+@click.option(
+    "--exact-budget",
+    type=_Number(low=2, high=2**30, integer=True),
+    default=None,
+    help="Largest DP table / BDD the exact engine may build (default 8,388,608 / 400,000).",
+)
+@click.option(
+    "--structure",
+    "structure_file",
+    metavar="FILE",
+    callback=_existing_file("--structure"),
+    help="YAML/JSON with a 'structure:' section: all_miss, vote {flag, of}, any_route.",
+)
+@click.option(
+    "--mef",
+    "mef_files",
+    metavar="FILE",
+    multiple=True,
+    help="Quantify an Open-PSA MEF fault tree exactly instead (repeat for basic-event files).",
+)
+@click.option(
     "--paper-example",
     is_flag=True,
     help="Print the paper's n x m arithmetic and the P(all fail) curve for every model.",
@@ -250,7 +279,19 @@ def risk(**options: Any) -> None:
     if options["paper_example"]:
         _paper_example(options)
         return
+    if options["mef_files"]:
+        from ddrisk.cli.risk_mef import quantify_mef_command
+
+        quantify_mef_command(options["mef_files"], as_json=options["as_json"])
+        return
     catalog = load_catalog(options["catalog_source"])
+    structure = None
+    if options["structure_file"] is not None:
+        from ddrisk.io.structure import read_structure, structure_layers
+
+        structure = read_structure(options["structure_file"])
+        if not options["stack"]:
+            options["stack"] = ",".join(structure_layers(structure))
     if not options["stack"]:
         raise InputError(
             COMMAND_LINE, "--stack", "no stack given", "pass --stack A,B,... or --paper-example"
@@ -272,6 +313,9 @@ def risk(**options: Any) -> None:
         rho=options["rho"],
         n_draws=options["n_draws"],
         counts=counts,
+        structure=_checked_structure(structure, stack, options["structure_file"]),
+        n_samples=options["n_samples"],
+        exact_budget=options["exact_budget"],
     )
     if options["figure"] is not None:
         from ddrisk.report.risk_figures import save_dependence_curve
@@ -283,6 +327,14 @@ def risk(**options: Any) -> None:
     report.render(_console(), full=options["full"])
     if options["figure"] is not None:
         click.echo(f"wrote {options['figure']}")
+
+
+def _checked_structure(structure: Any, stack: list[str], source: Path | None) -> Any:
+    if structure is None:
+        return None
+    from ddrisk.io.structure import read_structure
+
+    return read_structure(source, layers=stack) if source is not None else structure
 
 
 def _paper_example(options: dict[str, Any]) -> None:
@@ -394,7 +446,9 @@ class RiskReport(StackRisk):
 
     def _render_result(self, console: Console) -> None:
         result = self.result
-        line = f"[bold]P(stack fails) = {_fmt(result.probability)}[/]"
+        if result.model.structure is not None:
+            console.print(f"structure: {escape(result.model.structure_name)}")
+        line = f"[bold]P(stack fails) = {probability_text(result.log_probability)}[/]"
         if result.interval is not None:
             low, high = result.interval
             line += (
@@ -408,11 +462,16 @@ class RiskReport(StackRisk):
             "undefined" if result.effective_layers is None else _fmt(result.effective_layers, 3)
         )
         console.print(
-            f"independence prediction = {_fmt(result.independence_prediction)} · "
-            f"correlation penalty = {_fmt(result.correlation_penalty)}x · "
+            f"independence prediction = {probability_text(result.log_independence_prediction)} · "
+            f"correlation penalty = {probability_text(result.log_correlation_penalty)}x · "
             f"effective independent layers = {effective} of {n}"
         )
         console.print(f"[dim]{escape(EFFECTIVE_LAYERS_DEFINITION)}[/]")
+        parts = " · ".join(f"{part}: {how}" for part, how in self.engines.items())
+        if parts:
+            console.print(f"[dim]engines: {escape(parts)}[/]")
+        for note in self.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}")
 
     def _render_layers(self, console: Console) -> None:
         table = Table(title="Layers", title_justify="left")
