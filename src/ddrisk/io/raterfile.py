@@ -172,6 +172,15 @@ def _parse_csv(text: str, label: str) -> tuple[RaterFile, LocatedDocument]:
                 f"missing column '{required}'",
                 f"use the header {','.join(CSV_COLUMNS)}",
             )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        # Each row becomes a mapping; a second 'level' column would silently replace the first.
+        raise InputError(
+            label,
+            "line 1",
+            f"column '{repeated[0]}' is named twice in the header",
+            f"use the header {','.join(CSV_COLUMNS)}",
+        )
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if unknown:
         raise InputError(
