@@ -18,20 +18,13 @@ is an :class:`InputError` naming the file and the entry (``layers[2].threshold``
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
 from ddrisk.errors import InputError
+from ddrisk.stress.adapters import ADAPTER_KINDS, adapter_builder
 from ddrisk.stress.builtin_layers import BUILTIN_LAYERS
 from ddrisk.stress.layer import Layer
-
-#: Adapter kinds and the module whose ``from_spec(spec, *, source)`` builds them.
-ADAPTER_MODULES: dict[str, str] = {
-    "python": "ddrisk.stress.adapters.python_callable",
-    "shell": "ddrisk.stress.adapters.shell",
-    "http": "ddrisk.stress.adapters.http",
-}
 
 #: The default experiment's layers: every built-in, each with its default options.
 DEFAULT_LAYER_SPECS: tuple[dict[str, Any], ...] = tuple({"kind": kind} for kind in BUILTIN_LAYERS)
@@ -40,7 +33,7 @@ _SECRET_WORDS = ("key", "token", "secret", "password", "authorization", "cookie"
 
 
 def known_kinds() -> list[str]:
-    return [*BUILTIN_LAYERS, *ADAPTER_MODULES]
+    return [*BUILTIN_LAYERS, *ADAPTER_KINDS]
 
 
 def build_layer(spec: Any, *, source: str, where: str, artifact_dir: Path | None = None) -> Layer:
@@ -62,17 +55,9 @@ def build_layer(spec: Any, *, source: str, where: str, artifact_dir: Path | None
         )
     if kind in BUILTIN_LAYERS:
         return BUILTIN_LAYERS[kind].from_spec(spec, source=source, artifact_dir=artifact_dir)
-    if kind in ADAPTER_MODULES:
-        try:
-            module = importlib.import_module(ADAPTER_MODULES[kind])
-        except ImportError as error:
-            raise InputError(
-                source,
-                f"{where}.kind",
-                f"the '{kind}' adapter cannot be loaded ({error})",
-                'install the stress extra: pip install "ddrisk[stress]"',
-            ) from error
-        return module.from_spec(spec, source=source, where=where)
+    if kind in ADAPTER_KINDS:
+        from_spec = adapter_builder(kind, source=source, where=f"{where}.kind")
+        return from_spec(spec, source=source, where=where)
     raise InputError(
         source,
         f"{where}.kind",

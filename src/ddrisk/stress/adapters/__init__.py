@@ -115,17 +115,27 @@ def layer_from_spec(spec: Any, *, source: str, where: str | None = None) -> Laye
             f"unknown layer kind {kind!r}",
             f"use one of: {', '.join(sorted(ADAPTER_KINDS))}",
         )
+    from_spec = adapter_builder(kind, source=source, where=f"{prefix}.kind")
+    return from_spec(spec, source=source, where=where)
+
+
+def adapter_builder(kind: str, *, source: str, where: str) -> Callable[..., Layer]:
+    """The ``from_spec`` of adapter ``kind`` (a key of :data:`ADAPTER_KINDS`), loaded now.
+
+    The one place adapter modules are imported, for :func:`layer_from_spec` and the stress
+    configuration alike; a module that cannot load (httpx missing) is a located input error.
+    """
     try:
         module = importlib.import_module(ADAPTER_KINDS[kind])
     except ImportError as exc:
         raise InputError(
             source,
-            f"{prefix}.kind",
+            where,
             f"the '{kind}' adapter cannot be loaded ({exc})",
             'install the stress extra: pip install "ddrisk[stress]"',
         ) from None
     from_spec: Callable[..., Layer] = module.from_spec
-    return from_spec(spec, source=source, where=where)
+    return from_spec
 
 
 __all__ = [
@@ -133,5 +143,6 @@ __all__ = [
     "HttpLayer",
     "PythonCallableLayer",
     "ShellLayer",
+    "adapter_builder",
     "layer_from_spec",
 ]
