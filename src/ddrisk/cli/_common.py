@@ -76,9 +76,17 @@ def structural_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def parse_id_list(
-    value: str | None, *, option: str, known: list[str], source: str = "command line"
+    value: str | None,
+    *,
+    option: str,
+    known: list[str],
+    source: str = "command line",
+    known_from: str = "the catalog",
 ) -> list[str]:
-    """Split ``A,B,C`` and check each id against ``known`` (case-insensitive match allowed)."""
+    """Split ``A,B,C`` and check each id against ``known`` (case-insensitive match allowed).
+
+    ``known_from`` says where the valid ids come from, for the fix of an unknown one.
+    """
     if value is None:
         return []
     by_upper = {k.upper(): k for k in known}
@@ -92,7 +100,7 @@ def parse_id_list(
                 source,
                 option,
                 f"unknown id '{raw}'",
-                f"use ids from the catalog: {', '.join(known)}",
+                f"use ids from {known_from}: {', '.join(known)}",
             )
         if resolved in ids:
             raise InputError(

@@ -246,7 +246,9 @@ def analyze(
             source, None, "the run has no layer verdicts", "run at least one available layer"
         )
     if layer_list is not None:
-        chosen = parse_id_list(layer_list, option="--layers", known=list(matrix.layers))
+        chosen = parse_id_list(
+            layer_list, option="--layers", known=list(matrix.layers), known_from="the input"
+        )
         matrix = matrix.select_layers(chosen)
     analysis = analyze_run(matrix, seed=seed, n_bootstrap=n_bootstrap, confidence=confidence)
     data = analysis.to_dict()
