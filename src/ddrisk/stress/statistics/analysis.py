@@ -22,7 +22,11 @@ from ddrisk.stress.statistics.pairwise import pairs_table
 from ddrisk.stress.statistics.rates import family_rates, layer_rates
 from ddrisk.stress.statistics.result import StressAnalysis
 from ddrisk.stress.statistics.stack import benign_stack, harmful_stack
-from ddrisk.stress.statistics.warnings import WarningThresholds, collect_warnings
+from ddrisk.stress.statistics.warnings import (
+    WarningThresholds,
+    collect_warnings,
+    source_warnings,
+)
 
 
 def analyze_outcomes(
@@ -140,6 +144,7 @@ def analyze_outcomes(
         n_bootstrap=n_bootstrap,
         thresholds=thresholds,
     )
+    warnings += source_warnings(matrix.metadata)
     parameters = {
         "seed": seed,
         "n_bootstrap": n_bootstrap,

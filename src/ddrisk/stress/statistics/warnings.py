@@ -179,3 +179,29 @@ def collect_warnings(
             "their lift, phi and Yule's Q are not estimable",
         )
     return warnings
+
+
+def source_warnings(metadata: dict[str, object] | None) -> list[dict[str, str]]:
+    """Warnings an importer left in the matrix metadata (the input disagrees with itself).
+
+    A garak report carries its own pass/fail counts per probe and detector; when the
+    verdicts recounted from its attempts differ, the file was edited, truncated or read
+    at another score threshold than garak used, and every rate here rests on the recount.
+    """
+    warnings: list[dict[str, str]] = []
+    mismatches = (metadata or {}).get("eval_mismatches")
+    if not isinstance(mismatches, list):
+        return warnings
+    for entry in mismatches:
+        if not isinstance(entry, dict):
+            continue
+        _warn(
+            warnings,
+            "source_counts_differ",
+            f"{entry.get('probe')} x {entry.get('detector')}",
+            f"passed/fails/nones recounted from the attempts {entry.get('recounted_passed_fails_nones')} "
+            f"differ from garak's eval entry {entry.get('report_passed_fails_nones')} "
+            f"(line {entry.get('line')}): the file was edited or truncated, or read at another "
+            "score threshold than garak used; rates here use the recount",
+        )
+    return warnings
