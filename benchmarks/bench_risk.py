@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.risk.exact import (
     BudgetExceeded,
     enumerate_modes,

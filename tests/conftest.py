@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import strategies as st
 
-from ddrisk.catalog import Catalog, load_catalog
+from ddrisk.catalog import Catalog
+from ddrisk.io.catalog import load_catalog
 
 # The Open-PSA MEF schema is GPL-licensed SCRAM material, so ddrisk does not ship it. CI and
 # developers have the project's shared reference copy beside the checkout; use it when present.

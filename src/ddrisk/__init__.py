@@ -18,7 +18,7 @@ from ddrisk.__version__ import __version__
 
 _EXPORTS = {
     "Catalog": "ddrisk.catalog",
-    "load_catalog": "ddrisk.catalog",
+    "load_catalog": "ddrisk.io.catalog",
     "DdriskError": "ddrisk.errors",
     "InputError": "ddrisk.errors",
     "UnclearPolicy": "ddrisk.analysis",
@@ -44,7 +44,8 @@ if TYPE_CHECKING:
         stack_coverage,
         technique_groups,
     )
-    from ddrisk.catalog import Catalog, load_catalog
+    from ddrisk.catalog import Catalog
+    from ddrisk.io.catalog import load_catalog
     from ddrisk.errors import DdriskError, InputError
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from ddrisk.audit.additions import best_additions
-from ddrisk.catalog import Catalog, load_catalog
+from ddrisk.catalog import Catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.risk import compute_stack_failure, resolve_parameters
 from ddrisk.risk.optimize import DEFAULT_COSTS
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.taxonomies import (
     NO_TERM,
     SSSOM_REQUIRED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ddrisk.catalog import builtin_catalog_names, load_catalog
+from ddrisk.io.catalog import builtin_catalog_names, load_catalog
 from ddrisk.catalog.model import Confidence, Level
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ddrisk.analysis import analyze
 from ddrisk.audit import run_audit
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.stackfile import read_stack
 from ddrisk.io.taxonomies import load_all_mappings
 from ddrisk.report.build import build_report

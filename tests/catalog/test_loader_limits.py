@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ddrisk.catalog import dump_catalog, load_catalog, parse_catalog
+from ddrisk.io.catalog import dump_catalog, load_catalog, parse_catalog
 from ddrisk.errors import InputError
 
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ddrisk.catalog import dump_catalog
+from ddrisk.io.catalog import dump_catalog
 from ddrisk.cli import main
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ddrisk.catalog import dump_catalog, load_catalog
+from ddrisk.io.catalog import dump_catalog, load_catalog
 
 SEED = 20261129
 ADDRESS_SPACE_BYTES = 2 * 1024**3

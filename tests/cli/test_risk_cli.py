@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.cli import main
 from ddrisk.cli.risk_cmds import COMMANDS
 from ddrisk.io.mef import mef_to_model, validate_mef

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.errors import InputError
 from ddrisk.io.counts import read_stress_counts
 from ddrisk.io.parameters import build_parameters, read_parameter_file

@@ -7,7 +7,7 @@ import math
 import pytest
 
 import ddrisk
-from ddrisk.catalog.loader import dump_catalog, parse_catalog
+from ddrisk.io.catalog import dump_catalog, parse_catalog
 from ddrisk.catalog.model import Level
 from ddrisk.raters import POOLING_RULES, compare_pooling, pool_ratings
 from ddrisk.raters.pooling import pool_levels, pool_probabilities

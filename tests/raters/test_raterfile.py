@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.cli import main
 from ddrisk.errors import InputError
 from ddrisk.io.raterfile import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.errors import InputError
 from ddrisk.io.raterfile import dump_rater_file, rater_template, read_rater_file
 

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from matplotlib.figure import Figure
 
-from ddrisk.catalog import Level, SafetyTax, dump_catalog, parse_catalog
+from ddrisk.catalog import Level, SafetyTax
+from ddrisk.io.catalog import dump_catalog, parse_catalog
 from ddrisk.cli import LazyGroup
 from ddrisk.cli.stress_analyze import analyze, sniff_format
 from ddrisk.report.stress_figures import (

@@ -70,7 +70,7 @@ def analyze(
 ) -> AnalysisResult:
     """Run overlap, groups, coverage, best stacks, priorities, robustness and the summary.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> result = analyze(load_catalog(), stack=["DEBATE", "RE"])
     >>> result.coverage.straight_through["optimistic"]
     ['AL-GEN']

@@ -93,7 +93,7 @@ def stack_coverage(
 ) -> StackCoverage:
     """Failure modes under which every layer of ``stack`` is prone.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> stack_coverage(load_catalog(), ["DEBATE", "RE"]).straight_through
     {'pessimistic': ['AL-GEN'], 'optimistic': ['AL-GEN']}
     """
@@ -282,7 +282,7 @@ def best_stacks(
 
     Exhaustive for catalogs of up to 20 techniques; beyond that a labelled beam search.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> result = best_stacks(load_catalog(), policy="pessimistic", exclude_high_tax=True)
     >>> result.best(2).stack, result.best(2).straight_through
     (('DEBATE', 'RE'), ('AL-GEN',))

@@ -306,7 +306,7 @@ def technique_groups(
 ) -> GroupsResult:
     """Group techniques the way the paper does: correlated, high-tax, complementary.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> result = technique_groups(load_catalog(), policy="pessimistic")
     >>> [(g.kind, g.members) for g in result.groups["pessimistic"]]
     [('correlated', ('RLHF', 'RLAIF', 'W2S')), ('high_tax', ('SCIAI', 'IDA')), ('complementary', ('DEBATE', 'RE'))]

@@ -127,7 +127,7 @@ def pairwise_overlap(
 ) -> OverlapResult:
     """How much each pair of techniques fails together, structurally.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> result = pairwise_overlap(load_catalog(), policy="pessimistic")
     >>> result.pair("RLAIF", "W2S", "pessimistic").jaccard
     1.0

@@ -117,7 +117,7 @@ def failure_mode_priorities(
 ) -> PrioritiesResult:
     """Rank failure modes as research priorities.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> failure_mode_priorities(load_catalog()).top("pessimistic")
     ['AL-GEN']
     """

@@ -218,7 +218,7 @@ def robustness(
 ) -> RobustnessResult:
     """Which single judgments, and which resolutions of "?", would change each conclusion.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> result = robustness(load_catalog(), policy="pessimistic")
     >>> result.holds_share("top_priority")
     1.0

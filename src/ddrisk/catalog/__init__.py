@@ -1,13 +1,10 @@
-"""Catalogs: techniques, failure modes and the rated matrix between them."""
+"""Catalogs: techniques, failure modes and the rated matrix between them.
 
-from ddrisk.catalog.loader import (
-    DEFAULT_CATALOG,
-    builtin_catalog_names,
-    catalog_json_schema,
-    dump_catalog,
-    load_catalog,
-    parse_catalog,
-)
+This package is the pure data model (pydantic) and its cross-checks. Reading catalogs from files
+or from the built-in data lives at the boundary, in :mod:`ddrisk.io.catalog`
+(``load_catalog``, ``parse_catalog``, ``dump_catalog``, ``catalog_json_schema``).
+"""
+
 from ddrisk.catalog.model import (
     Catalog,
     Confidence,
@@ -23,7 +20,6 @@ from ddrisk.catalog.model import (
 )
 
 __all__ = [
-    "DEFAULT_CATALOG",
     "Catalog",
     "Confidence",
     "Crosswalk",
@@ -35,9 +31,4 @@ __all__ = [
     "Reference",
     "SafetyTax",
     "Technique",
-    "builtin_catalog_names",
-    "catalog_json_schema",
-    "dump_catalog",
-    "load_catalog",
-    "parse_catalog",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ddrisk.analysis import analyze as run_analysis
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.cli._common import (
     catalog_option,
     echo_json,

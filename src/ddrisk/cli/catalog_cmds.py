@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ddrisk.catalog import catalog_json_schema, load_catalog
+from ddrisk.io.catalog import catalog_json_schema, load_catalog
 from ddrisk.cli._common import catalog_option, echo_json
 from ddrisk.report.escape import plain_terminal_text
 

@@ -100,7 +100,7 @@ def template(
     """
     import re
 
-    from ddrisk.catalog import load_catalog
+    from ddrisk.io.catalog import load_catalog
     from ddrisk.catalog.model import ID_PATTERN
     from ddrisk.io.raterfile import dump_rater_file, rater_template
 
@@ -157,7 +157,7 @@ def form(
     output: Path,
 ) -> None:
     """Write the rating form: one self-contained HTML page that saves a rater file."""
-    from ddrisk.catalog import load_catalog
+    from ddrisk.io.catalog import load_catalog
     from ddrisk.report.raters_form import render_rater_form
 
     catalog = load_catalog(catalog_source)
@@ -174,8 +174,8 @@ def form(
 @json_option
 def validate(files: tuple[Path, ...], catalog_source: str | None, as_json: bool) -> None:
     """Check rater files against the catalog they name; one located line per bad file."""
-    from ddrisk.catalog import load_catalog
-    from ddrisk.catalog.loader import builtin_catalog_names
+    from ddrisk.io.catalog import load_catalog
+    from ddrisk.io.catalog import builtin_catalog_names
     from ddrisk.io.raterfile import read_rater_file
     from ddrisk.raters.model import RaterCoverage, RaterPanel
     from ddrisk.report.raters_terminal import print_coverage
@@ -270,7 +270,7 @@ def pool(
     as_json: bool,
 ) -> None:
     """Pool the raters into an ordinary catalog, under each rule side by side."""
-    from ddrisk.catalog.loader import dump_catalog
+    from ddrisk.io.catalog import dump_catalog
     from ddrisk.raters.pooling import PoolingComparison, compare_pooling, pool_ratings
     from ddrisk.report.raters_terminal import print_pooling
 

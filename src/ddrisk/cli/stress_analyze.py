@@ -254,7 +254,7 @@ def analyze(
     data = analysis.to_dict()
     written: list[str] = []
     if catalog_out is not None:
-        from ddrisk.catalog import dump_catalog
+        from ddrisk.io.catalog import dump_catalog
 
         if not matrix.harmful.any():
             raise InputError(

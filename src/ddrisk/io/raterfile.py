@@ -266,8 +266,8 @@ def load_rater_panel(
     ``catalog`` may be a Catalog, a path or a built-in name; when omitted, the catalog the
     first file names must be a built-in one.
     """
-    from ddrisk.catalog import load_catalog
-    from ddrisk.catalog.loader import builtin_catalog_names
+    from ddrisk.io.catalog import load_catalog
+    from ddrisk.io.catalog import builtin_catalog_names
 
     if not paths:
         raise InputError("raters", None, "no rater files given", "pass two or more rater files")

@@ -51,7 +51,7 @@ def crosswalk_rows(catalog: Catalog) -> list[dict[str, str]]:
 def crosswalk_tsv(catalog: Catalog) -> str:
     """The catalog's crosswalks as SSSOM TSV.
 
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> text = crosswalk_tsv(load_catalog())
     >>> text.splitlines()[0]
     '#curie_map:'
