@@ -39,6 +39,34 @@ def stress() -> None:
     """Empirical stress tests: do real safety layers fail on the same inputs?"""
 
 
+#: run_experiment's calibration parameters, as this command's options and their fixes.
+_CALIBRATION_OPTIONS = {
+    "calibrate": (
+        "--calibrate",
+        "pass --calibration-data FILE (benign items kept apart from the test items), "
+        "or --calibrate none",
+    ),
+    "calibration_items": (
+        "--calibration-data",
+        "calibrate on benign items kept apart from the --data items",
+    ),
+}
+
+
+def _as_command_line_error(error: InputError) -> InputError:
+    """The API names its parameters; a user of this command needs its options."""
+    if error.source != "run_experiment" or error.where not in _CALIBRATION_OPTIONS:
+        return error
+    option, fix = _CALIBRATION_OPTIONS[error.where]
+    problem = (
+        "no benign items to calibrate on: the --data items have no calibration split "
+        "and --calibration-data gave none"
+        if error.where == "calibrate"
+        else error.problem
+    )
+    return InputError("<command line>", option, problem, fix)
+
+
 def _progress_wanted(quiet: bool, as_json: bool) -> bool:
     return not quiet and not as_json and sys.stderr.isatty()
 
@@ -186,6 +214,8 @@ def run_cmd(
             calibrate=target,
             calibration_items=calibration_items,
         )
+    except InputError as error:
+        raise _as_command_line_error(error) from None
     except RunInterrupted as interrupted:
         click.echo(
             f"\ninterrupted; every finished batch is stored. Resume with: "
