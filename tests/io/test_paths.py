@@ -82,6 +82,8 @@ def test_export_checks_its_output_first(tmp_path: Path) -> None:
         (["analyze", "-o", "{missing}/a.json"], "--output: folder"),
         (["schema", "-o", "{missing}/s.json"], "--output: folder"),
         (["crosswalk", "-o", "{tmp}"], "is a directory"),
+        (["report", "-o", "{log}/r.html"], "is not a folder"),
+        (["report", "-o", "{tmp}/" + "r" * 300 + ".html"], "longer than the"),
         (["stress", "analyze", "{log}", "--catalog-out", "{tmp}/c.txt"], "unsupported file type"),
         (
             ["stress", "analyze", "{log}", "--counts-out", "{missing}/c.json"],

@@ -130,6 +130,13 @@ def report(
         raise InputError(
             "--params", None, "risk parameters need a stack", "add --stack A,B,... or drop --params"
         )
+    if output is not None:  # a bad path is one line now, not a traceback after the report
+        from ddrisk.io.documents import check_usable_path
+        from ddrisk.io.paths import check_output_folder, check_output_path
+
+        if not check_usable_path(output.parent).exists():
+            check_output_folder(output.parent, option="--output")  # the report makes its folder
+        check_output_path(output, option="--output")
     catalog = load_catalog(catalog_source)
     layers = parse_id_list(stack, option="--stack", known=catalog.technique_ids) if stack else None
     params = None
