@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ddrisk.io.catalog import dump_catalog, load_catalog, parse_catalog
 from ddrisk.errors import InputError
+from ddrisk.io.catalog import dump_catalog, load_catalog, parse_catalog
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ddrisk.io.catalog import load_catalog
 from ddrisk.errors import InputError
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.counts import read_stress_counts
 from ddrisk.io.parameters import build_parameters, read_parameter_file
 from ddrisk.risk import assess_stack, optimize_stack, propagate_uncertainty, resolve_parameters
