@@ -1,20 +1,20 @@
 """The catalog data model: techniques, failure modes and one rating per cell.
 
 A catalog is the unit every analysis consumes. It is validated once, at the
-boundary (:mod:`ddrisk.catalog.loader`), so analysis code can trust it: ids are
+boundary (:mod:`ddrisk.io.catalog`), so analysis code can trust it: ids are
 unique, every technique x failure-mode cell is rated exactly once, and every
 rating names a declared rater.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from enum import StrEnum
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+
+from ddrisk._hashing import object_sha256
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 SCHEMA_VERSION = "1.0"
@@ -256,10 +256,7 @@ class Catalog(_Strict):
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: the 'input hash' every report cites."""
         if self._hash is None:
-            canonical = json.dumps(
-                self.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
-            )
-            self._hash = hashlib.sha256(canonical.encode()).hexdigest()
+            self._hash = object_sha256(self.model_dump(mode="json"))
         return self._hash
 
     @property

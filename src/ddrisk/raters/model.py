@@ -260,14 +260,12 @@ class RaterPanel:
     def input_hash(self) -> str:
         """SHA-256 over the catalog hash and every rater file's canonical JSON."""
         import hashlib
-        import json
+
+        from ddrisk._hashing import canonical_json
 
         digest = hashlib.sha256(self.catalog.content_hash.encode())
         for rater_file in self.files:
-            canonical = json.dumps(
-                rater_file.model_dump(mode="json"), sort_keys=True, separators=(",", ":")
-            )
-            digest.update(canonical.encode())
+            digest.update(canonical_json(rater_file.model_dump(mode="json")).encode())
         return digest.hexdigest()
 
     def provenance(self) -> dict[str, Any]:

@@ -41,8 +41,6 @@ Parameter file (YAML or JSON)::
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -59,6 +57,7 @@ from pydantic import (
     ValidationError,
 )
 
+from ddrisk._hashing import object_sha256
 from ddrisk.catalog.model import Catalog, Level
 from ddrisk.errors import InputError
 from ddrisk.risk.model import MODEL_NAME, FailureModeModel
@@ -320,8 +319,7 @@ class ResolvedParameters:
 
     @property
     def parameters_hash(self) -> str:
-        canonical = json.dumps(self._core_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return object_sha256(self._core_dict())
 
     def _core_dict(self) -> dict[str, Any]:
         model = self.model
@@ -426,7 +424,7 @@ def resolve_parameters(
 
     Examples
     --------
-    >>> from ddrisk.catalog import load_catalog
+    >>> from ddrisk.io.catalog import load_catalog
     >>> resolved = resolve_parameters(load_catalog(), ["RLHF", "RE"])
     >>> resolved.model.n_layers, resolved.model.n_modes, resolved.parameter_names[:3]
     (2, 7, ('q.default', 'p.not_prone', 'p.prone'))
