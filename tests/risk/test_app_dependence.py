@@ -163,7 +163,7 @@ def test_stack_curve_and_serialisation(builtin, monkeypatch):
     from ddrisk.risk.parameters import resolve_parameters
 
     monkeypatch.setattr(
-        dependence, "_failure_mode_probability", lambda m, e, s: brute_force_probability(m)
+        dependence, "_failure_mode_probability", lambda m, *_: brute_force_probability(m)
     )
     model = resolve_parameters(builtin, ["RLHF", "RE", "SCIAI"]).model
     curve = stack_curve(model)

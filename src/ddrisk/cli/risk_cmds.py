@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from ddrisk.catalog import load_catalog
+from ddrisk.io.catalog import load_catalog
 from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
 from ddrisk.errors import InputError
 from ddrisk.report.escape import terminal_text as escape
@@ -514,8 +514,12 @@ class RiskReport(StackRisk):
             table.add_row(
                 row.model,
                 parameter,
-                _fmt(row.probability),
-                _fmt(row.ratio_to_independence, 3),
+                probability_text(row.log_probability)
+                if row.probability == 0.0
+                else _fmt(row.probability),
+                probability_text(row.log_ratio_to_independence, 3)
+                if row.probability == 0.0 or not math.isfinite(row.ratio_to_independence)
+                else _fmt(row.ratio_to_independence, 3),
                 _fmt(row.effective_layers, 3),
             )
         console.print(table)

@@ -178,7 +178,7 @@ def assess_stack(
         reference = compute_stack_failure(
             all_miss, engine=engine, seed=seed, n_samples=n_samples, **budgets
         )
-        reference_p = float(reference.probability)
+        reference_p, reference_log = float(reference.probability), reference.log_probability
         notes.append(
             "the dependence models and the curve describe stacks where every layer must miss: "
             f"they are computed for the all-miss version of these layers (P = {reference_p:.4g}, "
@@ -187,8 +187,13 @@ def assess_stack(
         curve_engine = "exact" if reference.engine == "exact" else "sample"
     else:
         reference_p, curve_engine = float(result.probability), part_engine
+        reference_log = result.log_probability
     dependence = compare_dependence_models(
-        all_miss, beta=beta, rho=rho, failure_mode_probability=reference_p
+        all_miss,
+        beta=beta,
+        rho=rho,
+        failure_mode_probability=reference_p,
+        failure_mode_log_probability=reference_log,
     )
     curve = stack_curve(
         all_miss, beta=beta, rho=rho, engine=curve_engine, seed=seed, n_samples=n_samples

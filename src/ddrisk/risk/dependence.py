@@ -52,7 +52,12 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, optimize, special
 
-from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION, effective_from_probability
+from ddrisk.risk.effective import (
+    EFFECTIVE_LAYERS_DEFINITION,
+    effective_from_probability,
+    effective_independent_layers,
+)
+from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.model import FailureModeModel
 from ddrisk.risk.uncertainty import json_number
 
@@ -222,6 +227,8 @@ class DependenceRow:
     probability: float
     ratio_to_independence: float
     effective_layers: float
+    log_probability: float = math.nan
+    log_ratio_to_independence: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -230,7 +237,10 @@ class DependenceRow:
             "value": self.value,
             "meaning": self.meaning,
             "probability": self.probability,
+            "log_probability": json_number(self.log_probability),
+            "probability_text": probability_text(self.log_probability),
             "ratio_to_independence": json_number(self.ratio_to_independence),
+            "ratio_to_independence_text": probability_text(self.log_ratio_to_independence),
             "effective_layers": json_number(self.effective_layers),
         }
 
@@ -241,14 +251,39 @@ def _row(
     value: float | None,
     probability: float,
     marginals: np.ndarray,
+    log_probability: float | None = None,
 ) -> DependenceRow:
+    """One row; ratios come from logs, so probabilities below 1e-308 keep a finite ratio."""
     independent = independent_all_fail(marginals)
+    with np.errstate(divide="ignore"):
+        log_independent = float(np.log(marginals).sum())
+        if log_probability is None:
+            log_probability = math.log(probability) if probability > 0 else -math.inf
+    if math.isfinite(log_probability) and math.isfinite(log_independent):
+        log_ratio = log_probability - log_independent
+    else:
+        log_ratio = math.nan
     if independent > 0:
         ratio = probability / independent
+    elif math.isfinite(log_ratio):
+        ratio = math.exp(log_ratio) if log_ratio < 709 else math.inf
     else:
         ratio = math.nan if probability == 0 else math.inf
-    effective = effective_from_probability(probability, marginals)
-    return DependenceRow(model, parameter, value, MEANINGS[model], probability, ratio, effective)
+    if math.isfinite(log_probability):
+        effective = effective_independent_layers(log_probability, marginals)
+    else:
+        effective = effective_from_probability(probability, marginals)
+    return DependenceRow(
+        model,
+        parameter,
+        value,
+        MEANINGS[model],
+        probability,
+        ratio,
+        effective,
+        log_probability,
+        log_ratio,
+    )
 
 
 @dataclass(frozen=True)
@@ -290,6 +325,7 @@ def compare_on_marginals(
     rho: float = DEFAULT_RHO,
     failure_mode_probability: float | None = None,
     layers: Sequence[str] | None = None,
+    failure_mode_log_probability: float | None = None,
 ) -> DependenceComparison:
     """Evaluate every dependence model on ``marginals``; optionally add the failure-mode result.
 
@@ -303,13 +339,24 @@ def compare_on_marginals(
     )
     independent = independent_all_fail(values)
     perfect = comonotone_all_fail(values)
+    with np.errstate(divide="ignore"):
+        log_values = np.log(values)
     rows = [
-        _row(INDEPENDENCE, None, None, independent, values),
-        _row(PERFECT, None, None, perfect, values),
+        _row(INDEPENDENCE, None, None, independent, values, float(log_values.sum())),
+        _row(PERFECT, None, None, perfect, values, float(log_values.min(initial=0.0))),
     ]
     implied_beta = implied_rho = None
     if failure_mode_probability is not None:
-        rows.append(_row(FAILURE_MODE, "q, p, r", None, float(failure_mode_probability), values))
+        rows.append(
+            _row(
+                FAILURE_MODE,
+                "q, p, r",
+                None,
+                float(failure_mode_probability),
+                values,
+                failure_mode_log_probability,
+            )
+        )
         implied_beta = _implied(
             failure_mode_probability,
             lambda b: beta_factor_all_fail(values, b),
@@ -345,6 +392,7 @@ def compare_dependence_models(
     engine: str = "auto",
     seed: int = 0,
     failure_mode_probability: float | None = None,
+    failure_mode_log_probability: float | None = None,
 ) -> DependenceComparison:
     """All five models on the marginals of ``model`` (the failure-mode one from the engine)."""
     marginals = model.layer_failure_probabilities()
@@ -355,6 +403,7 @@ def compare_dependence_models(
         beta=beta,
         rho=rho,
         failure_mode_probability=failure_mode_probability,
+        failure_mode_log_probability=failure_mode_log_probability,
         layers=model.layers,
     )
 
