@@ -522,15 +522,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Case]]:
     return work, build_corpus(work)
 
 
-KNOWN_IMPORTER_GAPS = {
-    "promptfoo/value-2-4": "promptfoo.py: a list as a result's promptIdx (unhashable)",
-    "promptfoo/value-2-5": "promptfoo.py: an object as a result's promptIdx (unhashable)",
-    "inspect-json/value-2-4": "inspect_log.py: a list as a sample's epoch (unhashable)",
-    "inspect-json/value-2-5": "inspect_log.py: an object as a sample's epoch (unhashable)",
-}
-"""Cases that fail in the tool-log importers (owned elsewhere), reported; tracked by an xfail."""
-
-
 @pytest.fixture(scope="module")
 def fuzz_problems(corpus: tuple[Path, list[Case]]) -> dict[str, str]:
     """Run every case in one address-space-limited process; what went wrong, by case name."""
@@ -567,17 +558,8 @@ def test_every_malformed_input_is_one_line_exit_2(
     corpus: tuple[Path, list[Case]], fuzz_problems: dict[str, str]
 ) -> None:
     assert len(corpus[1]) > 500
-    problems = [
-        f"{name}: {p}" for name, p in fuzz_problems.items() if name not in KNOWN_IMPORTER_GAPS
-    ]
+    problems = [f"{name}: {p}" for name, p in fuzz_problems.items()]
     assert not problems, "\n".join(problems)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(reason="tool-log importers: " + "; ".join(KNOWN_IMPORTER_GAPS.values()))
-def test_known_importer_gaps(fuzz_problems: dict[str, str]) -> None:
-    failing = {name: fuzz_problems[name] for name in KNOWN_IMPORTER_GAPS if name in fuzz_problems}
-    assert not failing, failing
 
 
 SUBPROCESS_SAMPLE = (

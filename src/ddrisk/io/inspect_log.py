@@ -307,7 +307,10 @@ def _build(
             raise InputError(label, where, "expected a sample object", _FIX_FORMAT)
         if "id" not in sample:
             raise InputError(label, f"{where}.id", "sample without an id", _FIX_FORMAT)
-        epochs_seen.add(sample.get("epoch", 1))
+        epoch = sample.get("epoch", 1)
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            raise InputError(label, f"{where}.epoch", "not an integer", _FIX_FORMAT)
+        epochs_seen.add(epoch)
         rows.append((label, where, sample))
     several_epochs = len(epochs_seen) > 1
     unscored: list[str] = []

@@ -182,7 +182,14 @@ def parse_promptfoo(
     data = load_json(Path(label), content, label=label)
     rows, base, version = _results_list(data, label)
     providers = {_provider_name(r) for r in rows if isinstance(r, dict)}
-    prompts = {r.get("promptIdx") for r in rows if isinstance(r, dict)}
+    prompts: set[int | None] = set()
+    for index, row in enumerate(rows):
+        prompt_index = row.get("promptIdx") if isinstance(row, dict) else None
+        if prompt_index is not None and (
+            not isinstance(prompt_index, int) or isinstance(prompt_index, bool)
+        ):
+            raise InputError(label, f"{base}[{index}].promptIdx", "not an integer", _FIX_FORMAT)
+        prompts.add(prompt_index)
     prefix_provider = len(providers) > 1
     builder = OutcomeBuilder(label)
     for index, result in enumerate(rows):
