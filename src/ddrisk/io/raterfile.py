@@ -144,10 +144,24 @@ def _read_csv(path: Path) -> tuple[RaterFile, LocatedDocument]:
     return _parse_csv(read_text_file(path, what="rater file"), str(path))
 
 
+_FORMULA_CHARS = "=+-@\t\r\n|%"
+
+
+def _cell(value: object) -> object:
+    """:func:`csv_cell`, made reversible: text that already starts with an apostrophe gets one
+    more, so that :func:`_uncell` never eats an apostrophe the rater wrote."""
+    if isinstance(value, str) and value.startswith("'"):
+        return "'" + value
+    return csv_cell(value)
+
+
 def _uncell(value: str) -> str:
-    """Undo :func:`csv_cell`'s apostrophe in front of a formula-like value."""
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r\n|%":
-        return value[1:]
+    """Undo :func:`_cell`: drop the one apostrophe it put in front of a formula-like value
+    (spreadsheets skip leading spaces before a formula) or of a value that began with one."""
+    if len(value) > 1 and value[0] == "'":
+        rest = value[1:]
+        if rest[0] == "'" or rest.lstrip(" ").startswith(tuple(_FORMULA_CHARS)):
+            return rest
     return value
 
 
@@ -266,8 +280,7 @@ def load_rater_panel(
     ``catalog`` may be a Catalog, a path or a built-in name; when omitted, the catalog the
     first file names must be a built-in one.
     """
-    from ddrisk.io.catalog import load_catalog
-    from ddrisk.io.catalog import builtin_catalog_names
+    from ddrisk.io.catalog import builtin_catalog_names, load_catalog
 
     if not paths:
         raise InputError("raters", None, "no rater files given", "pass two or more rater files")
@@ -363,5 +376,5 @@ def _dump_csv(rater_file: RaterFile, catalog: Catalog | None) -> str:
             rater.id,
             rater.name,
         ]
-        writer.writerow([csv_cell(v) for v in values])
+        writer.writerow([_cell(v) for v in values])
     return buffer.getvalue()
