@@ -49,16 +49,16 @@ def _check_stack(profile: Profile, stack: list[str] | tuple[str, ...]) -> list[i
     for layer in stack:
         if layer not in profile.techniques:
             raise InputError(
-                "--stack",
+                "stack",
                 layer,
                 f"unknown technique '{layer}'",
                 f"use ids from the catalog: {', '.join(profile.techniques)}",
             )
         index.append(profile.techniques.index(layer))
     if not index:
-        raise InputError("--stack", None, "empty stack", "name at least one technique")
+        raise InputError("stack", None, "empty stack", "name at least one technique")
     if len(set(index)) != len(index):
-        raise InputError("--stack", None, "a technique is listed twice", "name each layer once")
+        raise InputError("stack", None, "a technique is listed twice", "name each layer once")
     return index
 
 
