@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ddrisk.report.blocks import Details, FigureBlock, FindingItem, Paragraph, Section, Table, cells
 from ddrisk.report.escape import terminal_text
-from ddrisk.report.numbers import fixed
+from ddrisk.report.number_format import fixed
 from ddrisk.report.rates import observed_text, rate_text
 
 if TYPE_CHECKING:

@@ -9,7 +9,6 @@ only formats those objects; :mod:`ddrisk.report.risk_figures` draws the curve.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from ddrisk.report.blocks import (
     Section,
     Table,
 )
+from ddrisk.report.number_format import significant
 from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION
 
 if TYPE_CHECKING:
@@ -43,19 +43,7 @@ def _sig(value: Any, digits: int = 3) -> str:
     >>> _sig(1e-10), _sig(0.123456), _sig(None), _sig(float("inf")), _sig(2)
     ('1e-10', '0.123', '—', '∞', '2')
     """
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "—"
-        if math.isinf(value):
-            return "∞" if value > 0 else "-∞"
-        return f"{value:.{digits}g}"
-    return str(value)
+    return significant(value, digits)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from ddrisk.report.escape import mpl_text
-from ddrisk.report.numbers import fixed
+from ddrisk.report.number_format import fixed
 from ddrisk.stress.statistics import StressAnalysis
 
 _RC = {"font.family": "DejaVu Sans", "font.size": 8.0}

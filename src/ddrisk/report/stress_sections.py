@@ -20,7 +20,7 @@ from ddrisk.report.blocks import (
     Table,
     cells,
 )
-from ddrisk.report.numbers import fixed
+from ddrisk.report.number_format import fixed
 from ddrisk.report.rates import observed_text, prefixed_rate_text, rate_text
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def stress_analysis_for_run(
 
 
 def _num(value: Any, digits: int = 3) -> str:
-    """A float for a table, with '—' for missing values (:func:`~ddrisk.report.numbers.fixed`).
+    """A float for a table, with '—' for missing values (:func:`~ddrisk.report.number_format.fixed`).
 
     >>> _num(0.12345), _num(None), _num(float("nan"))
     ('0.123', '—', '—')

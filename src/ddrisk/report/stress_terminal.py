@@ -3,7 +3,7 @@
 The CLI builds a rich console and hands these functions the results' ``to_dict()`` form;
 every piece of untrusted text (layer names, run ids, warnings) goes through
 :func:`~ddrisk.report.escape.terminal_text`, and every number through
-:mod:`ddrisk.report.numbers`, so the terminal reads like the Markdown and HTML reports.
+:mod:`ddrisk.report.number_format`, so the terminal reads like the Markdown and HTML reports.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ddrisk.report.escape import terminal_text as esc
-from ddrisk.report.numbers import fixed, observed_text, prefixed_rate_text, rate_text
+from ddrisk.report.number_format import fixed, observed_text, prefixed_rate_text, rate_text
 
 __all__ = ["render_analysis", "render_run", "render_run_summary"]
 

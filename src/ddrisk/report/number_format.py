@@ -1,5 +1,8 @@
 """How a number is shown, in every renderer (terminal, Markdown, HTML, figures).
 
+(Not named ``numbers``: that would shadow the standard library module wherever this folder
+lands on ``sys.path``.)
+
 One place for the two styles ddrisk uses, so that the same value reads the same everywhere:
 
 * :func:`fixed` gives a fixed number of decimals, for rates and shares in [0, 1] whose
