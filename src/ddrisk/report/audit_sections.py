@@ -114,10 +114,12 @@ def print_audit(result: AuditResult, console: Any = None) -> None:
 
     console = console or Console()
     d = result.to_dict()
-    console.rule(
+    console.rule(terminal_text(f"ddrisk audit · {d['stack']['id']}"))
+    console.print(
         terminal_text(
-            f"ddrisk audit · {d['stack']['id']} · {d['catalog']['base']} · seed {d['seed']} · "
-            f"input sha256:{d['input_sha256'][:12]}"
+            f"catalog {d['catalog']['base']} · seed {d['seed']} · stack sha256:"
+            f"{d['input_sha256'][:12]} · {d['risk']['model']} · parameters sha256:"
+            f"{d['risk']['parameters_sha256'][:12]}"
         )
     )
     for heading, text in summary_lines(result):
