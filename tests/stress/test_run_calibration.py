@@ -18,9 +18,9 @@ from ddrisk.stress.calibration import (
     calibrate_layers,
     threshold_for_rate,
 )
-from ddrisk.stress.datasets import StressDataset
 from ddrisk.stress.defaults import DEFAULT_N_BOOTSTRAP
 from ddrisk.stress.experiment import analyze_run, run_experiment
+from ddrisk.stress.items import StressDataset
 from ddrisk.stress.layer import Item, Verdict, config_hash
 from ddrisk.stress.store import RunRecord
 

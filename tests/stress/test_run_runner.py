@@ -19,7 +19,7 @@ import pytest
 
 from ddrisk.errors import InputError
 from ddrisk.stress.config import build_layers, load_layer_specs, redact_specs
-from ddrisk.stress.datasets import StressDataset
+from ddrisk.stress.items import StressDataset
 from ddrisk.stress.layer import Item, Verdict, config_hash
 from ddrisk.stress.runner import RunOptions, prepare_run, resume_stress, run_stress
 from ddrisk.stress.store import RunRecord, RunStore, load_outcomes

@@ -24,7 +24,7 @@ from ddrisk.io.documents import (
     parse_document,
     read_bytes_file,
 )
-from ddrisk.stress.datasets import ITEM_COLUMNS, StressDataset, items_from_records
+from ddrisk.stress.items import ITEM_COLUMNS, StressDataset, items_from_records
 
 MAX_ITEMS_FILE_BYTES = 256 * 1024 * 1024
 """Largest items file read (256 MiB): millions of prompts, still well within memory."""

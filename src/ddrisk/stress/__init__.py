@@ -64,13 +64,13 @@ __all__ = [
 
 if TYPE_CHECKING:
     from ddrisk.stress.calibration import CalibratedLayer, CalibrationPlan, calibrate_layers
-    from ddrisk.stress.datasets import StressDataset
     from ddrisk.stress.defaults import (
         DEFAULT_N_BOOTSTRAP,
         DEFAULT_SEED,
         DEFAULT_TARGET_FALSE_BLOCK_RATE,
     )
     from ddrisk.stress.experiment import RunInterrupted, analyze_run, run_experiment
+    from ddrisk.stress.items import StressDataset
     from ddrisk.stress.layer import Item, Layer, Verdict
     from ddrisk.stress.matrix import OutcomeMatrix
     from ddrisk.stress.runner import RunOptions, RunResult

@@ -27,7 +27,7 @@ from ddrisk.stress.calibration import (
     apply_plan,
     calibrate_layers,
 )
-from ddrisk.stress.datasets import StressDataset
+from ddrisk.stress.items import StressDataset
 from ddrisk.stress.layer import Item, Layer
 from ddrisk.stress.matrix import OutcomeMatrix
 from ddrisk.stress.runner import RunOptions, RunResult, prepare_run, resume_stress

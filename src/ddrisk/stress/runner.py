@@ -47,7 +47,7 @@ from typing import Any
 
 from ddrisk.errors import InputError
 from ddrisk.stress.adapters._common import scrub
-from ddrisk.stress.datasets import StressDataset
+from ddrisk.stress.items import StressDataset
 from ddrisk.stress.layer import Item, Layer, Verdict, config_hash
 from ddrisk.stress.store import LayerRecord, RunRecord, RunStore, VerdictCache
 
@@ -534,7 +534,7 @@ def run_stress(
     Examples
     --------
     >>> import tempfile
-    >>> from ddrisk.stress.datasets import StressDataset
+    >>> from ddrisk.stress.items import StressDataset
     >>> class Upper:  # blocks shouting
     ...     name = "upper"
     ...     def config(self): return {"kind": "upper"}

@@ -166,7 +166,7 @@ def run_attack(
     from ddrisk.stress.attack.registry import build_registry
     from ddrisk.stress.attack.search import SearchSettings
     from ddrisk.stress.attack.store import AttackStore
-    from ddrisk.stress.datasets import StressDataset
+    from ddrisk.stress.items import StressDataset
 
     registry, _ = build_registry()
     plan = AttackPlan(

@@ -164,7 +164,8 @@ def run_attack_request(
             "a target URL needs a model name",
             "add --target-model NAME",
         )
-    from ddrisk.stress.datasets import load_default_dataset, load_items_file, stratified_slice
+    from ddrisk.stress.datasets import load_default_dataset, load_items_file
+    from ddrisk.stress.items import stratified_slice
 
     if request.data_path is not None:
         dataset = load_items_file(request.data_path)

@@ -34,7 +34,7 @@ from ddrisk.stress.attack.engine import Query, QueryEngine
 from ddrisk.stress.attack.operators import Operator
 from ddrisk.stress.attack.search import STRATEGIES, Evaluated, SearchSettings
 from ddrisk.stress.attack.store import AttackRecord, AttackStore, OutcomeRow
-from ddrisk.stress.datasets import StressDataset
+from ddrisk.stress.items import StressDataset
 from ddrisk.stress.layer import Item, Layer, config_hash
 from ddrisk.stress.store import VerdictCache
 
