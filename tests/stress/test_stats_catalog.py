@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from matplotlib.figure import Figure
 
 from ddrisk.catalog import Level, SafetyTax
-from ddrisk.io.catalog import dump_catalog, parse_catalog
 from ddrisk.cli import LazyGroup
 from ddrisk.cli.stress_analyze import analyze, sniff_format
+from ddrisk.io.catalog import dump_catalog, parse_catalog
 from ddrisk.report.stress_figures import (
     family_miss_figure,
     k_of_n_figure,
