@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
+from ddrisk.cli._common import (
+    _finite_number,
+    catalog_option,
+    echo_json,
+    json_option,
+    parse_id_list,
+)
 from ddrisk.errors import InputError
 
 if TYPE_CHECKING:
@@ -100,8 +106,8 @@ def template(
     """
     import re
 
-    from ddrisk.io.catalog import load_catalog
     from ddrisk.catalog.model import ID_PATTERN
+    from ddrisk.io.catalog import load_catalog
     from ddrisk.io.raterfile import dump_rater_file, rater_template
 
     catalog = load_catalog(catalog_source)
@@ -174,8 +180,7 @@ def form(
 @json_option
 def validate(files: tuple[Path, ...], catalog_source: str | None, as_json: bool) -> None:
     """Check rater files against the catalog they name; one located line per bad file."""
-    from ddrisk.io.catalog import load_catalog
-    from ddrisk.io.catalog import builtin_catalog_names
+    from ddrisk.io.catalog import builtin_catalog_names, load_catalog
     from ddrisk.io.raterfile import read_rater_file
     from ddrisk.raters.model import RaterCoverage, RaterPanel
     from ddrisk.report.raters_terminal import print_coverage
@@ -213,7 +218,13 @@ def validate(files: tuple[Path, ...], catalog_source: str | None, as_json: bool)
     show_default=True,
     help="Bootstrap resamples over cells (0: no intervals).",
 )
-@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    callback=_finite_number,
+)
 @_SEED
 @json_option
 def agree(
@@ -249,6 +260,7 @@ def agree(
 @click.option(
     "--extremize",
     type=click.FloatRange(min=0.0, min_open=True),
+    callback=_finite_number,
     default=1.0,
     show_default=True,
     help="Extremising factor for geometric_odds (1: plain geometric mean of odds).",
@@ -312,6 +324,7 @@ def pool(
 @click.option(
     "--factor",
     type=click.FloatRange(min=1.0),
+    callback=_finite_number,
     default=2.0,
     show_default=True,
     help="P(stack fails) holds in a view when within this factor of the reference.",

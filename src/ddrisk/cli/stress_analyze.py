@@ -15,7 +15,13 @@ from typing import Any
 
 import click
 
-from ddrisk.cli._common import echo_json, json_option, parse_id_list, runs_dir_option
+from ddrisk.cli._common import (
+    _finite_number,
+    echo_json,
+    json_option,
+    parse_id_list,
+    runs_dir_option,
+)
 from ddrisk.errors import InputError
 from ddrisk.report.escape import terminal_text as esc
 from ddrisk.stress.defaults import DEFAULT_CONFIDENCE, DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
@@ -113,6 +119,7 @@ def _check_outputs(
 @click.option(
     "--confidence",
     type=click.FloatRange(0.5, 0.999),
+    callback=_finite_number,
     default=DEFAULT_CONFIDENCE,
     show_default=True,
     help="Interval level.",
@@ -133,6 +140,7 @@ def _check_outputs(
 @click.option(
     "--prone-threshold",
     type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    callback=_finite_number,
     default=0.5,
     show_default=True,
     help="Miss rate that makes a catalog cell 'prone' (when the whole interval clears it).",
@@ -147,6 +155,7 @@ def _check_outputs(
 @click.option(
     "--threshold",
     type=float,
+    callback=_finite_number,
     default=0.5,
     show_default=True,
     help="garak/inspect: score threshold.",
