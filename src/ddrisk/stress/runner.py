@@ -26,6 +26,10 @@ available and decided at least one item. ``no_layer_available`` (nothing could
 run) and ``layer_failed`` (some available layer erred on every item) are failures:
 the verdicts are still stored, but :attr:`RunResult.ok` is false and the CLI
 exits with status :data:`EXIT_RUN_FAILED`.
+
+Why one module: scheduling, caching, committing and resuming share one piece of state (the
+batches in flight and what the store already holds); split apart, each part would need the
+others' internals to keep the crash-safety guarantee above.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ committed in its own short transaction, so a process killed at any instant
 (SIGKILL included) leaves whole batches or nothing. ``verdicts`` has
 ``UNIQUE(run_id, item_id, layer)`` and resuming only computes the missing cells,
 so nothing is lost and nothing is counted twice.
+
+Why one module: the run store and the verdict cache share the SQLite conventions that make them
+crash-safe (WAL, one transaction per batch, schema checks on open, rebuild of a corrupt file);
+keeping them together keeps those conventions in one place.
 """
 
 from __future__ import annotations

@@ -31,6 +31,10 @@ and jitter, honouring ``Retry-After``; other HTTP errors are not retried. The
 API key is read from the environment variable named by ``api_key_env`` at each
 request: it is never stored on the layer, never part of :meth:`config`, and is
 masked out of every error, detail and log message.
+
+Why one module: the presets differ only in how a request is built and an answer read, and they
+share the transport (retries, back-off, concurrency, timeouts, secret redaction); one module keeps
+each preset next to the transport rules it relies on.
 """
 
 from __future__ import annotations

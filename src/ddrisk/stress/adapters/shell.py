@@ -26,6 +26,10 @@ a garbled answer) are counted and quoted in errors but otherwise ignored. Failur
 
 ``close()`` closes the child's stdin (its cue to exit), waits ``close_timeout_s``,
 then terminates and finally kills it.
+
+Why one module: the protocol, the child-process lifecycle (start, timeouts, restarts, close)
+and the reading of its output are one state machine; pieces of it in separate modules would have
+to share its private state.
 """
 
 from __future__ import annotations
