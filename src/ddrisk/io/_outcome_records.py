@@ -44,6 +44,18 @@ def parse_label(value: Any) -> bool | None:
     return None
 
 
+def check_threshold(threshold: float) -> None:
+    """A score threshold must be a finite number: NaN compares false with every score and
+    would silently turn every verdict into a pass (or a block)."""
+    if not isinstance(threshold, int | float) or not math.isfinite(threshold):
+        raise InputError(
+            "<options>",
+            "threshold",
+            f"score threshold {threshold!r} is not a finite number",
+            "give a number such as 0.5",
+        )
+
+
 def check_file(path: str | Path) -> Path:
     path = Path(path)
     if not path.exists():

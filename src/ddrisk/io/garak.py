@@ -47,6 +47,7 @@ from ddrisk.errors import InputError
 from ddrisk.io._outcome_records import (
     OutcomeBuilder,
     check_file,
+    check_threshold,
     load_json,
     lookup,
     merge_matrices,
@@ -220,6 +221,7 @@ def parse_garak(
     harmful_note: str | None = None,
 ) -> OutcomeMatrix:
     """:func:`read_garak` for one report already in memory (``label`` names it in errors)."""
+    check_threshold(threshold)
     _check_spec("family_from", family_from)
     _check_spec("behavior_from", behavior_from)
     if detector_role not in ("judge", "guard"):

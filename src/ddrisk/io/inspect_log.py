@@ -51,6 +51,7 @@ from ddrisk.io._archive import BoundedZip
 from ddrisk.io._outcome_records import (
     OutcomeBuilder,
     check_file,
+    check_threshold,
     load_json,
     lookup,
     parse_label,
@@ -277,6 +278,9 @@ class _Options:
     behavior_key: str
     harmful_key: str
     default_harmful: bool
+
+    def __post_init__(self) -> None:
+        check_threshold(self.threshold)
 
 
 def _error_text(error: Any) -> str:
