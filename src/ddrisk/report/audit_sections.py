@@ -101,6 +101,19 @@ def summary_lines(result: AuditResult) -> list[tuple[str, str]]:
                 + ", ".join(f"{k} {v}" for k, v in result.priorities.top_by_scenario.items()),
             )
         )
+    if result.priorities is not None:
+        moves = []
+        chosen = result.priorities.ranks_by_scenario["chosen"]
+        for name, ranks in result.priorities.ranks_by_scenario.items():
+            if name == "chosen":
+                continue
+            moved = [(m, chosen[m], r) for m, r in ranks.items() if r != chosen.get(m)]
+            if not moved:
+                moves.append(f"{name}: no change")
+                continue
+            mode, before, after = max(moved, key=lambda t: (abs(t[1] - t[2]), t[0]))
+            moves.append(f"{name}: {len(moved)} modes move (most: {mode} {before} -> {after})")
+        out.append(("How the ranking changes with the weights", "; ".join(moves)))
     for m in result.straight_through:
         mapped = [f["object_id"] for f in m.frameworks if f["object_id"] != "sssom:NoTermFound"]
         out.append((f"Frameworks for {m.mode}", ", ".join(mapped) or "not yet mapped"))
