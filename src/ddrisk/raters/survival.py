@@ -15,6 +15,7 @@ when it is within ``factor`` of the reference value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -209,8 +210,8 @@ def surviving_conclusions(
     """
     if reference_rule not in POOLING_RULES:
         raise ValueError(f"unknown reference rule {reference_rule!r}")
-    if factor < 1:
-        raise ValueError("factor must be >= 1")
+    if not (math.isfinite(factor) and factor >= 1):  # NaN fails every comparison silently
+        raise ValueError("factor must be a finite number >= 1")
     policies = UnclearPolicy(policy).resolved()
     views: list[tuple[View, Catalog]] = []
     reference = pool_ratings(panel, rule=reference_rule, extremize=extremize).catalog
