@@ -20,6 +20,7 @@ catalog_option = click.option(
     help="Catalog file (.yaml/.json) or built-in name. Default: dung-mai-2025.",
 )
 
+
 def _finite_number(ctx: click.Context, param: click.Parameter, value: float | None) -> Any:
     """Reject nan, which click's FloatRange lets through (infinities fail its range check)."""
     if value is not None and value != value:  # nan compares unequal to itself
@@ -36,6 +37,43 @@ runs_dir_option = click.option(
     show_default=True,
     help="Folder holding stress runs and the verdict cache.",
 )
+
+
+def renamed_option(old: str, *, dest: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The old spelling of an option that was renamed, kept working but hidden from --help.
+
+    Pair it with the new option, which must pass ``callback=take_renamed``: the old spelling
+    stores its value in ``ctx.meta`` and the new option falls back to it when it was not
+    given itself (the new spelling wins when both are). This works on every click version
+    ddrisk supports, where two options writing one parameter name would overwrite each other.
+    """
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            ctx.meta.setdefault(_RENAMED, {})[dest] = value
+
+    return click.option(
+        old,
+        type=click.UNPROCESSED,
+        default=None,
+        hidden=True,
+        expose_value=False,
+        callback=remember,
+    )
+
+
+_RENAMED = "ddrisk.renamed_options"
+
+
+def take_renamed(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback of a renamed option's new spelling: its value, or the old spelling's."""
+    if param.name is None:
+        return value
+    given = ctx.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT)
+    old = ctx.meta.get(_RENAMED, {}).get(param.name)
+    if not given and old is not None:
+        return param.type_cast_value(ctx, old)
+    return value
 
 
 def structural_options(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -17,6 +17,8 @@ from ddrisk.cli._common import (
     echo_json,
     json_option,
     parse_id_list,
+    renamed_option,
+    take_renamed,
 )
 from ddrisk.errors import InputError
 
@@ -75,12 +77,15 @@ def raters() -> None:
 )
 @click.option(
     "-o",
-    "--out-dir",
+    "--output-dir",
+    "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
     show_default=True,
+    callback=take_renamed,
     help="Folder for the sheets (<rater>.yaml, <rater>.csv).",
 )
+@renamed_option("--out-dir", dest="out_dir")
 @click.option("--force", is_flag=True, help="Overwrite existing sheets.")
 def template(
     catalog_source: str | None,
@@ -130,7 +135,7 @@ def template(
     existing = [str(path) for path, _text in planned if path.exists()]
     if existing and not force:
         raise InputError(
-            existing[0], None, "already exists", "choose another --out-dir or pass --force"
+            existing[0], None, "already exists", "choose another --output-dir or pass --force"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, text in planned:

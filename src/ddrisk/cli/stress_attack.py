@@ -15,7 +15,14 @@ from typing import Any
 
 import click
 
-from ddrisk.cli._common import echo_json, json_option, runs_dir_option
+from ddrisk.cli._common import (
+    echo_json,
+    json_option,
+    renamed_option,
+    runs_dir_option,
+    take_renamed,
+)
+from ddrisk.errors import InputError
 from ddrisk.stress.attack.api import AttackRequest
 from ddrisk.stress.attack.search import STRATEGIES
 from ddrisk.stress.attack.statistics import DEFAULT_BOOTSTRAP
@@ -82,12 +89,14 @@ def _split(value: str | None) -> list[str] | None:
     help="Attack only these families (default data: harmful_direct; own data: all harmful).",
 )
 @click.option(
-    "--layers",
+    "--layers-file",
     "layers_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=take_renamed,
     help="Layers YAML (input side). Default: the built-in offline layers.",
 )
+@renamed_option("--layers", dest="layers_path")
 @runs_dir_option
 @click.option(
     "--resume",
@@ -197,12 +206,14 @@ def _split(value: str | None) -> list[str] | None:
     "--target-system-prompt", default=None, help="System prompt sent to the target model."
 )
 @click.option(
-    "--output-layers",
+    "--output-layers-file",
     "output_layers_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=take_renamed,
     help="Layers YAML judging the target model's answers (needs --target-url).",
 )
+@renamed_option("--output-layers", dest="output_layers_path")
 @click.option(
     "--bootstrap",
     "n_bootstrap",
@@ -295,6 +306,8 @@ def attack(**options: Any) -> None:
             run, analysis, manifest = run_attack_request(
                 request, n_bootstrap=options["n_bootstrap"]
             )
+    except InputError as error:
+        raise _as_command_line_error(error) from None
     except KeyboardInterrupt:
         click.echo(
             "\ninterrupted; every finished batch is stored. Resume with: ddrisk stress attack --resume"
@@ -303,6 +316,21 @@ def attack(**options: Any) -> None:
         )
         sys.exit(130)
     _finish(analysis, manifest, run, options)
+
+
+def _as_command_line_error(error: InputError) -> InputError:
+    """The API names its parameters; a user of this command needs its options."""
+    if error.source == "<parameters>" and error.where == "output_layers_path":
+        return InputError(
+            "<command line>",
+            "--output-layers-file",
+            error.problem,
+            "give --target-url and --target-model, or drop --output-layers-file",
+        )
+    if error.where == "layer_specs":
+        fix = "resume with --layers-file (and --output-layers-file) naming the original files"
+        return InputError(error.source, error.where, error.problem, fix)
+    return error
 
 
 def _finish(analysis: Any, manifest: dict[str, Any], run: Any, options: dict[str, Any]) -> None:

@@ -19,7 +19,13 @@ from typing import Any
 import click
 
 from ddrisk.cli import LazyGroup
-from ddrisk.cli._common import echo_json, json_option, runs_dir_option
+from ddrisk.cli._common import (
+    echo_json,
+    json_option,
+    renamed_option,
+    runs_dir_option,
+    take_renamed,
+)
 from ddrisk.errors import InputError
 from ddrisk.stress.defaults import DEFAULT_N_BOOTSTRAP, DEFAULT_SEED
 
@@ -80,12 +86,14 @@ def _progress_wanted(quiet: bool, as_json: bool) -> bool:
     help="Items file (.jsonl/.csv: text, label, family, behavior_id). Default: built-in experiment.",
 )
 @click.option(
-    "--layers",
+    "--layers-file",
     "layers_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=take_renamed,
     help="Layers YAML file. Default: the five built-in offline layers.",
 )
+@renamed_option("--layers", dest="layers_path")
 @runs_dir_option
 @click.option(
     "--resume",
@@ -297,12 +305,15 @@ def list_cmd(runs_dir: Path, as_json: bool) -> None:
 @click.argument("run", default="latest")
 @runs_dir_option
 @click.option(
-    "--out",
+    "-o",
+    "--output",
     "out_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    callback=take_renamed,
     help="Output file (default: results.jsonl inside the run folder).",
 )
+@renamed_option("--out", dest="out_path")
 @click.option(
     "--format",
     "fmt",

@@ -23,9 +23,7 @@ def read_layer_specs(path: str | Path) -> list[dict[str, Any]]:
     source = display_path(path)
     path = check_usable_path(path, label=source)
     if not path.exists():
-        raise InputError(
-            source, None, "layers file not found", "pass an existing YAML file to --layers"
-        )
+        raise InputError(source, None, "layers file not found", "pass an existing layers YAML file")
     document = read_document(path, label=source, what="layers file").data
     if isinstance(document, dict):
         extra = sorted(map(str, set(document) - {"layers"}))

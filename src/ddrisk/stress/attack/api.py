@@ -137,10 +137,10 @@ def _build_stack(
             layers += outputs
     elif output_specs:
         raise InputError(
-            "<command line>",
-            "--output-layers",
+            "<parameters>",
+            "output_layers_path",
             "output layers judge a target model's answers",
-            "give --target-url and --target-model, or drop --output-layers",
+            "give target_url and target_model, or drop output_layers_path",
         )
     return layers, sides
 
@@ -297,7 +297,7 @@ def _resume(
             str(attack_dir),
             "layer_specs",
             "the stored layers had secret values removed",
-            "resume with --layers (and --output-layers) pointing at the original files",
+            "resume with layers_path (and output_layers_path) naming the original files",
         )
     if request.output_layers_path is not None:
         from ddrisk.stress.config import load_layer_specs
