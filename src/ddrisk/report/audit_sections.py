@@ -112,7 +112,9 @@ def summary_lines(result: AuditResult) -> list[tuple[str, str]]:
                 moves.append(f"{name}: no change")
                 continue
             moved_mode, before, after = max(moved, key=lambda t: (abs(t[1] - t[2]), t[0]))
-            moves.append(f"{name}: {len(moved)} modes move (most: {moved_mode} {before} -> {after})")
+            moves.append(
+                f"{name}: {len(moved)} modes move (most: {moved_mode} {before} -> {after})"
+            )
         out.append(("How the ranking changes with the weights", "; ".join(moves)))
     for m in result.straight_through:
         mapped = [f["object_id"] for f in m.frameworks if f["object_id"] != "sssom:NoTermFound"]
