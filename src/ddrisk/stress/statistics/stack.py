@@ -5,7 +5,9 @@ and stratified by family so that mixing easy and hard families is not mistaken
 for dependence), lifts, P(at least k layers miss), the all-miss rate without
 each layer (marginal value) and the master keys. Benign items: how often any
 layer blocks, against 1 - prod(1 - false-block rate). Every interval is a
-cluster bootstrap of named column sums (:class:`SumBlocks`). A lift whose
+cluster bootstrap of named column sums (:class:`SumBlocks`), except each family's
+observed rate, which gets the per-layer rates' cluster-aware Wilson interval (a
+family of one cluster has no bootstrap spread). A lift whose
 predicted count is below :data:`MIN_EXPECTED_JOINT` is not estimable.
 """
 
