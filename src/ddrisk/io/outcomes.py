@@ -120,6 +120,10 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
 """The registry of importable formats, by the name ``format=`` takes."""
 
 
+#: Files inside a ddrisk run folder, which ``stress analyze`` reads as the folder.
+_RUN_FILES = frozenset({"results.jsonl", "manifest.json", "run.sqlite"})
+
+
 def detect_format(path: str | Path) -> str:
     """The registry name of a result file's format, recognised from its content."""
     path = check_file(path)
@@ -134,6 +138,14 @@ def detect_format(path: str | Path) -> str:
     for name, entry in OUTCOME_FORMATS.items():
         if entry.recognise(head, is_zip):
             return name
+    if path.name in _RUN_FILES and (path.parent / "manifest.json").is_file():
+        # A user pointing at ddrisk's own results.jsonl or store: the run is its folder.
+        raise InputError(
+            str(path),
+            None,
+            f"{path.name} is a file of a ddrisk run, not a tool's result file",
+            f"pass the run folder instead: ddrisk stress analyze {path.parent}",
+        )
     names = ", ".join(OUTCOME_FORMATS)
     raise InputError(
         str(path),
