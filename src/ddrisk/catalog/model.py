@@ -9,7 +9,7 @@ rating names a declared rater.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 from ddrisk._hashing import object_sha256
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Final = "1.0"
 
 Identifier = Annotated[
     str,

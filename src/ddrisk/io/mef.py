@@ -258,9 +258,9 @@ def mef_to_model(xml_text: str, *, source: str = "<MEF>") -> FailureModeModel:
     return FailureModeModel(
         layers=tuple(layers),
         modes=tuple(modes),
-        q=[q_by_mode[mode] for mode in modes],
+        q=np.array([q_by_mode[mode] for mode in modes], dtype=float),
         p=p,
-        r=[residual.get(layer, 0.0) for layer in layers],
+        r=np.array([residual.get(layer, 0.0) for layer in layers], dtype=float),
     )
 
 
