@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ddrisk.errors import InputError
+from ddrisk.stress._folders import folder_ids, new_timestamped_dir, resolve_folder
 from ddrisk.stress.layer import Item, Verdict
 from ddrisk.stress.matrix import OutcomeMatrix
 
@@ -527,44 +528,21 @@ class RunStore:
         return self.runs_dir / "cache"
 
     def new_run_dir(self) -> Path:
-        # Sortable by creation time (to the millisecond), unique thanks to the random suffix.
-        now = time.time()
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
-        millis = int((now % 1) * 1000)
-        suffix = np.random.default_rng().integers(16**6)
-        return self.runs_dir / f"{stamp}.{millis:03d}-{suffix:06x}"
+        return new_timestamped_dir(self.runs_dir)
 
     def run_ids(self) -> list[str]:
-        if not self.runs_dir.is_dir():
-            return []
-        return sorted(
-            p.name
-            for p in self.runs_dir.iterdir()
-            if not p.name.startswith(".") and (p / RUN_DB).is_file()
-        )
+        return folder_ids(self.runs_dir, RUN_DB)
 
     def resolve(self, run: str | Path) -> Path:
         """A run folder from an id, a folder path, or ``latest``."""
-        candidate = Path(run)
-        if (candidate / RUN_DB).is_file():
-            return candidate
-        ids = self.run_ids()
-        if str(run) == "latest":
-            if not ids:
-                raise InputError(
-                    str(self.runs_dir), None, "no runs yet", "start one with 'ddrisk stress run'"
-                )
-            return self.runs_dir / ids[-1]
-        if (self.runs_dir / str(run) / RUN_DB).is_file():
-            return self.runs_dir / str(run)
-        matches = [i for i in ids if i.startswith(str(run))]
-        if len(matches) == 1:
-            return self.runs_dir / matches[0]
-        raise InputError(
-            str(self.runs_dir),
-            f"run '{run}'",
-            "no such run" if not matches else "ambiguous run id",
-            "use an id from 'ddrisk stress list' (or --runs-dir to look elsewhere)",
+        return resolve_folder(
+            self.runs_dir,
+            run,
+            marker=RUN_DB,
+            noun="run",
+            empty_problem="no runs yet",
+            empty_fix="start one with 'ddrisk stress run'",
+            unknown_fix="use an id from 'ddrisk stress list' (or --runs-dir to look elsewhere)",
         )
 
     def latest_unfinished(self) -> Path | None:

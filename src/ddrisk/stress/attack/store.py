@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ddrisk.errors import InputError
+from ddrisk.stress._folders import folder_ids, new_timestamped_dir, resolve_folder
 from ddrisk.stress.layer import Item, Verdict
 from ddrisk.stress.store import LayerRecord
 
@@ -401,44 +400,21 @@ class AttackStore:
         return self.runs_dir / "cache"
 
     def new_attack_dir(self) -> Path:
-        now = time.time()
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
-        millis = int((now % 1) * 1000)
-        suffix = np.random.default_rng().integers(16**6)
-        return self.attacks_dir / f"{stamp}.{millis:03d}-{suffix:06x}"
+        return new_timestamped_dir(self.attacks_dir)
 
     def attack_ids(self) -> list[str]:
-        if not self.attacks_dir.is_dir():
-            return []
-        return sorted(
-            p.name
-            for p in self.attacks_dir.iterdir()
-            if not p.name.startswith(".") and (p / ATTACK_DB).is_file()
-        )
+        return folder_ids(self.attacks_dir, ATTACK_DB)
 
     def resolve(self, attack: str | Path) -> Path:
         """An attack folder from an id, a folder path, or ``latest``."""
-        candidate = Path(attack)
-        if (candidate / ATTACK_DB).is_file():
-            return candidate
-        ids = self.attack_ids()
-        if str(attack) == "latest":
-            if not ids:
-                raise InputError(
-                    str(self.attacks_dir),
-                    None,
-                    "no adaptive attacks yet",
-                    "start one with 'ddrisk stress attack'",
-                )
-            return self.attacks_dir / ids[-1]
-        matches = [i for i in ids if i.startswith(str(attack))]
-        if len(matches) == 1:
-            return self.attacks_dir / matches[0]
-        raise InputError(
-            str(self.attacks_dir),
-            f"attack '{attack}'",
-            "no such attack" if not matches else "ambiguous attack id",
-            "use an id from the attacks folder, or 'latest'",
+        return resolve_folder(
+            self.attacks_dir,
+            attack,
+            marker=ATTACK_DB,
+            noun="attack",
+            empty_problem="no adaptive attacks yet",
+            empty_fix="start one with 'ddrisk stress attack'",
+            unknown_fix="use an id from the attacks folder, or 'latest'",
         )
 
     def latest_unfinished(self) -> Path | None:
