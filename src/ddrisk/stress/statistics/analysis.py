@@ -175,6 +175,9 @@ def analyze_outcomes(
         "families": sorted(set(family)),
         "unavailable_layers": dict(unavailable) if isinstance(unavailable, dict) else {},
     }
+    if matrix.source != "ddrisk" and matrix.metadata:
+        # How a tool's log was read (threshold, label keys, tool version) decides every verdict.
+        input_info["import"] = dict(matrix.metadata)
     return StressAnalysis(
         parameters=parameters,
         input=input_info,
