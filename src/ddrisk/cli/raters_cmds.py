@@ -6,6 +6,7 @@ Each subcommand parses options and calls the public API in :mod:`ddrisk.raters` 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -190,8 +191,7 @@ def validate(files: tuple[Path, ...], catalog_source: str | None, as_json: bool)
     from ddrisk.raters.model import RaterCoverage, RaterPanel
     from ddrisk.report.raters_terminal import print_coverage
 
-    rows: list[RaterCoverage] = []
-    for path in files:
+    def check(path: Path) -> tuple[RaterCoverage, ...]:
         rater_file = read_rater_file(path)
         source = catalog_source
         if source is None:
@@ -205,11 +205,24 @@ def validate(files: tuple[Path, ...], catalog_source: str | None, as_json: bool)
             source = rater_file.catalog.id
         catalog = load_catalog(source)
         checked = read_rater_file(path, catalog=catalog)
-        rows.extend(RaterPanel(catalog, (checked,), (str(path),)).coverage())
+        return RaterPanel(catalog, (checked,), (str(path),)).coverage()
+
+    rows: list[RaterCoverage] = []
+    errors: list[InputError] = []
+    for path in files:
+        # Every file is checked, so a panel's coordinator sees all bad sheets at once.
+        try:
+            rows.extend(check(path))
+        except InputError as bad_file:
+            errors.append(bad_file)
     if as_json:
         echo_json({"format": "ddrisk.raters.validate/1", "files": [r.to_dict() for r in rows]})
     else:
         print_coverage(rows)
+    for problem in errors:
+        click.echo(f"ddrisk: error: {problem}", err=True)
+    if errors:
+        sys.exit(2)
 
 
 @raters.command()
