@@ -31,6 +31,7 @@ import jinja2
 import markupsafe
 
 from ddrisk.__version__ import __version__
+from ddrisk._jsonnum import json_default, json_ready
 from ddrisk.analysis.analyze import AnalysisResult
 from ddrisk.catalog.model import Catalog
 from ddrisk.errors import InputError
@@ -127,7 +128,7 @@ def _setting_text(value: Any) -> str:
     """
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_json_default)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=json_default)
 
 
 def _provenance_section(catalog: Catalog, provenance: dict[str, Any]) -> Section:
@@ -253,7 +254,10 @@ class Report:
 
     def json(self) -> str:
         return (
-            json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=_json_default) + "\n"
+            json.dumps(
+                json_ready(self.to_dict()), indent=2, ensure_ascii=False, default=json_default
+            )
+            + "\n"
         )
 
     def markdown(self, *, figure_dir: str | None = None) -> str:
@@ -348,16 +352,6 @@ def _to_dict(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return value.to_dict()
     return value
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def build_report(
