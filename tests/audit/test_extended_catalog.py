@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ddrisk.io.catalog import builtin_catalog_names, load_catalog
 from ddrisk.catalog.model import Confidence, Level
+from ddrisk.io.catalog import builtin_catalog_names, load_catalog
 
 
 def test_extended_catalog_is_complete_and_labelled_as_ddrisks_own():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ddrisk.audit.compile import compile_stack
 from ddrisk.audit.lineage import shared_lineage_modes
-from ddrisk.io.catalog import load_catalog
 from ddrisk.catalog.model import Level
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.documents import parse_document
 from ddrisk.io.stackfile import read_stack, validate_stack
 

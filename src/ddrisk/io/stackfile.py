@@ -19,8 +19,8 @@ from ddrisk._hashing import file_sha256, object_sha256
 from ddrisk.audit.compile import CompiledStack, compile_stack, stack_problems
 from ddrisk.audit.priorities import CRITERIA, DEFAULT_WEIGHTS, Impact
 from ddrisk.audit.stack import StackFile
-from ddrisk.io.catalog import load_catalog
 from ddrisk.errors import InputError
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.counts import read_stress_counts
 from ddrisk.io.documents import LocatedDocument, parse_document, read_document
 from ddrisk.risk.uncertainty import StressCountsFile
