@@ -154,3 +154,19 @@ def test_a_shipped_scram_tree_matches_scrams_printed_value() -> None:
         pytest.skip("SCRAM's input trees are not installed")
     tree = read_mef_fault_tree([folder / "baobab2.xml", folder / "baobab2-basic-events.xml"])
     assert f"{quantify_fault_tree(tree).probability:.6g}" == "0.0208686"
+
+
+def test_private_components_keep_their_own_names() -> None:
+    text = """<opsa-mef><define-fault-tree name="scoped">
+      <define-gate name="top"><and><gate name="E1"/><gate name="t.E1"/></and></define-gate>
+      <define-gate name="E1"><or><basic-event name="a"/></or></define-gate>
+      <define-component name="t" role="private">
+        <define-gate name="E1"><or><basic-event name="b"/><gate name="E2"/></or></define-gate>
+        <define-gate name="E2"><and><basic-event name="a"/><basic-event name="b"/></and></define-gate>
+      </define-component>
+      <define-basic-event name="a"><float value="0.5"/></define-basic-event>
+      <define-basic-event name="b"><float value="0.2"/></define-basic-event>
+    </define-fault-tree></opsa-mef>"""
+    tree = _tree(text)
+    assert set(tree.gates) >= {"E1", "t.E1", "t.E2"}
+    assert quantify_fault_tree(tree).probability == pytest.approx(0.5 * 0.2)

@@ -54,6 +54,8 @@ class _Reader:
         self.mission_time = mission_time
         self.anonymous = 0
         self.source = ""
+        self.scope: tuple[str, ...] = ()
+        self.gate_scope: dict[str, tuple[str, ...]] = {}
 
     def error(self, element: Any, problem: str, fix: str) -> InputError:
         return InputError(self.source, f"line {element.sourceline}", problem, fix)
@@ -78,22 +80,33 @@ class _Reader:
                 self.read_definition(child)
 
     def read_container(self, element: Any) -> None:
-        for child in element:
-            if not isinstance(child.tag, str) or child.tag in _IGNORED:
-                continue
-            if child.tag == "define-component":
-                self.read_container(child)
-            else:
-                self.read_definition(child)
+        outer = self.scope
+        if element.get("role") == "private":
+            # names defined in a private component are its own: "t.E1" is not the public "E1"
+            self.scope = (*outer, element.get("name", ""))
+        try:
+            for child in element:
+                if not isinstance(child.tag, str) or child.tag in _IGNORED:
+                    continue
+                if child.tag == "define-component":
+                    self.read_container(child)
+                else:
+                    self.read_definition(child)
+        finally:
+            self.scope = outer
+
+    def qualified(self, name: str) -> str:
+        return ".".join((*self.scope, name))
 
     def read_definition(self, element: Any) -> None:
         tag = element.tag
-        name = element.get("name", "")
+        name = self.qualified(element.get("name", ""))
         if tag == "define-gate":
             formula = [c for c in element if isinstance(c.tag, str) and c.tag not in _IGNORED]
             if len(formula) != 1:
                 raise self.error(element, f"gate {name!r} has no single formula", "give one")
             self.gates[name] = self.formula_gate(formula[0], name)
+            self.gate_scope[name] = self.scope
             self.declared_gates.append(name)
         elif tag == "define-basic-event":
             expression = [c for c in element if isinstance(c.tag, str) and c.tag not in _IGNORED]
@@ -143,6 +156,7 @@ class _Reader:
                 self.anonymous += 1
                 nested = f"{name}~{self.anonymous}"
                 self.gates[nested] = self.formula_gate(child, nested)
+                self.gate_scope[nested] = self.scope
                 inputs.append(nested)
         k = None
         if tag == "atleast":
@@ -212,7 +226,8 @@ class _Reader:
     def tree(self, top: str | None) -> FaultTree:
         defined = set(self.gates) | set(self.basic_expressions) | set(self.house)
         for gate_name, gate in list(self.gates.items()):
-            fixed = tuple(_resolve(a, defined) for a in gate.inputs)
+            scope = self.gate_scope.get(gate_name, ())
+            fixed = tuple(_resolve(a, defined, scope) for a in gate.inputs)
             if fixed != gate.inputs:
                 self.gates[gate_name] = Gate(gate.kind, fixed, gate.k)
             for argument in fixed:
@@ -260,8 +275,15 @@ class _Reader:
         )
 
 
-def _resolve(name: str, defined: set[str]) -> str:
-    """A reference by path (``Component.Event``) resolves to its last part when only that exists."""
+def _resolve(name: str, defined: set[str], scope: tuple[str, ...] = ()) -> str:
+    """A reference resolves in the innermost private scope that defines it, then publicly.
+
+    A reference by path (``Component.Event``) resolves to its last part when only that exists.
+    """
+    for depth in range(len(scope), 0, -1):
+        local = ".".join((*scope[:depth], name))
+        if local in defined:
+            return local
     if name in defined or "." not in name:
         return name
     tail = name.rsplit(".", 1)[1]
