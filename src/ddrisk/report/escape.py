@@ -130,17 +130,31 @@ def latex_text(value: object) -> str:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
+# In a CSV cell, tab and line breaks are legitimate (a quoted cell may span lines), and
+# joiners (ZWJ, ZWNJ, LRM/RLM) belong to emoji and right-to-left words; control characters and
+# bidi embeddings/overrides/isolates are what hides or reorders text in a viewer.
+_CSV_HIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _csv_visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def csv_cell(value: object) -> object:
     """Neutralise spreadsheet formula injection in a CSV/TSV cell (OWASP's rule).
 
     Numbers pass through untouched; a string that a spreadsheet would read as a formula gets a
-    leading apostrophe.
+    leading apostrophe. Control characters (ANSI escapes) and bidi overrides are shown as
+    ``\\x1b`` / ``\\u202e`` like the other rules, but tab, line breaks and joiners stay, so
+    legitimate multi-line text reads back unchanged.
 
     >>> csv_cell("=1+2"), csv_cell("-0.5"), csv_cell(-0.5), csv_cell("RLHF"), csv_cell(" @x")
     ("'=1+2", "'-0.5", -0.5, 'RLHF', "' @x")
     """
     if not isinstance(value, str):
         return value
+    value = _CSV_HIDDEN.sub(_csv_visible, value)
     # Spreadsheets skip leading spaces before reading a formula.
     if value.lstrip(" ").startswith(_FORMULA_START):
         return "'" + value
