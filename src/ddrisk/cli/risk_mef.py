@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +16,7 @@ FAULT_TREE_SCHEMA = "ddrisk.faulttree/1"
 def quantify_mef_command(files: Sequence[str], *, as_json: bool) -> None:
     """Read the files as one fault tree, quantify it on a BDD, print or emit JSON."""
     from ddrisk.__version__ import __version__
+    from ddrisk._hashing import files_sha256
     from ddrisk.io.documents import check_usable_path
     from ddrisk.io.mef_fault_tree import read_mef_fault_tree
     from ddrisk.risk.faulttree import quantify_fault_tree
@@ -26,16 +25,14 @@ def quantify_mef_command(files: Sequence[str], *, as_json: bool) -> None:
     paths = [check_usable_path(f) for f in files]
     tree = read_mef_fault_tree(paths)
     result = quantify_fault_tree(tree, importance=True)
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(Path(path).read_bytes())
+    input_sha256 = files_sha256(paths)
     if as_json:
         echo_json(
             {
                 "schema": FAULT_TREE_SCHEMA,
                 "ddrisk_version": __version__,
                 "inputs": [str(p) for p in paths],
-                "input_sha256": digest.hexdigest(),
+                "input_sha256": input_sha256,
                 "top": tree.top,
                 "probability_text": probability_text(result.log_probability),
                 **result.to_dict(),
@@ -51,7 +48,7 @@ def quantify_mef_command(files: Sequence[str], *, as_json: bool) -> None:
     console.print(
         f"[bold]P(top) = {probability_text(result.log_probability, 6)}[/]   [dim]exact, BDD "
         f"{result.bdd_nodes:,} nodes, ordering {result.ordering}, "
-        f"{result.elapsed_seconds * 1000:.1f} ms · inputs sha256:{digest.hexdigest()[:12]}[/]"
+        f"{result.elapsed_seconds * 1000:.1f} ms · inputs sha256:{input_sha256[:12]}[/]"
     )
     frame = result.importance
     if frame is not None and not frame.empty:

@@ -14,8 +14,6 @@ exceed its node or state budget; ``note`` then says so.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -23,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ddrisk._hashing import object_sha256
+from ddrisk._jsonnum import json_number
 from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION, effective_independent_layers
 from ddrisk.risk.exact import (
     DEFAULT_NODE_BUDGET,
@@ -31,9 +31,9 @@ from ddrisk.risk.exact import (
     ExactResult,
     stack_failure_probability,
 )
+from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.model import FailureModeModel
 from ddrisk.risk.sampling import SamplingResult, importance_sample
-from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.structure import independent_log_probability
 
 ENGINES = ("auto", "exact", "sample")
@@ -48,8 +48,7 @@ def model_hash(model: FailureModeModel) -> str:
     >>> len(model_hash(m))
     64
     """
-    text = json.dumps(model.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return object_sha256(model.to_dict())
 
 
 @dataclass(frozen=True)
@@ -135,13 +134,11 @@ class StackFailure:
             "parameters": self.model.to_dict(),
             "probability": self.probability,
             "probability_text": probability_text(self.log_probability),
-            "log_probability": _finite_or_text(self.log_probability),
-            "log10_probability": _finite_or_text(self.log_probability / math.log(10.0)),
+            "log_probability": json_number(self.log_probability),
+            "log10_probability": json_number(self.log_probability / math.log(10.0)),
             "standard_error": self.standard_error,
             "interval_95": list(self.interval) if self.interval is not None else None,
-            "relative_error": (
-                _finite_or_text(self.relative_error) if self.relative_error is not None else None
-            ),
+            "relative_error": json_number(self.relative_error),
             "engine": self.engine,
             "method": self.method,
             "note": self.note,
@@ -150,16 +147,12 @@ class StackFailure:
                 for layer, value in zip(self.model.layers, self.layer_marginals, strict=True)
             },
             "independence_prediction": self.independence_prediction,
-            "log_independence_prediction": _finite_or_text(self.log_independence_prediction),
-            "correlation_penalty": _finite_or_text(self.correlation_penalty),
+            "log_independence_prediction": json_number(self.log_independence_prediction),
+            "correlation_penalty": json_number(self.correlation_penalty),
             "correlation_penalty_text": probability_text(self.log_correlation_penalty),
             "independence_prediction_text": probability_text(self.log_independence_prediction),
-            "log_correlation_penalty": _finite_or_text(self.log_correlation_penalty),
-            "effective_layers": (
-                _finite_or_text(self.effective_layers)
-                if self.effective_layers is not None
-                else None
-            ),
+            "log_correlation_penalty": json_number(self.log_correlation_penalty),
+            "effective_layers": json_number(self.effective_layers),
             "effective_layers_definition": EFFECTIVE_LAYERS_DEFINITION,
             "seed": self.seed,
             "elapsed_seconds": self.elapsed_seconds,
@@ -167,14 +160,6 @@ class StackFailure:
             "exact": self.exact.to_dict() if self.exact is not None else None,
             "sampling": self.sampling.to_dict() if self.sampling is not None else None,
         }
-
-
-def _finite_or_text(value: float) -> float | str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return float(value)
 
 
 def _safe_exp(value: float) -> float:
