@@ -13,7 +13,8 @@ most databases) reject, so ddrisk never lets a non-finite float reach a JSON enc
 
 Keys are never added or removed by the conversion: a record keeps its shape whatever its
 numbers are. :func:`json_number` converts one value; :func:`json_ready` converts a whole
-structure (dicts, lists, tuples, numpy arrays and scalars).
+structure (dicts, lists, tuples, numpy arrays and scalars); :func:`json_default` is the
+``default=`` hook of :func:`json.dumps` for result objects (``to_dict()``) and numpy values.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["json_number", "json_ready"]
+__all__ = ["json_default", "json_number", "json_ready"]
 
 
 def json_number(value: float | None) -> float | str | None:
@@ -64,3 +65,19 @@ def json_ready(value: Any) -> Any:
     if hasattr(value, "item") and hasattr(value, "dtype"):
         return json_ready(value.item())
     return value
+
+
+def json_default(value: Any) -> Any:
+    """``default=`` for :func:`json.dumps`: result objects by ``to_dict()``, numpy by value.
+
+    >>> import json, numpy as np
+    >>> json.dumps({"a": np.array([1.0, np.nan])}, default=json_default)
+    '{"a": [1.0, null]}'
+    """
+    if hasattr(value, "to_dict"):
+        return json_ready(value.to_dict())
+    if hasattr(value, "tolist"):
+        return json_ready(value.tolist())
+    if hasattr(value, "item"):
+        return json_ready(value.item())
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ddrisk._jsonnum import json_default, json_ready
 from ddrisk.errors import InputError
 
 catalog_option = click.option(
@@ -156,17 +157,9 @@ def parse_id_list(
 
 
 def echo_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    """Print ``payload`` as JSON under ddrisk's one NaN/inf convention (:mod:`ddrisk._jsonnum`)."""
+    text = json.dumps(json_ready(payload), indent=2, ensure_ascii=False, default=json_default)
+    click.echo(text)
 
 
 def fail(error: InputError) -> None:
