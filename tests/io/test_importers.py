@@ -178,8 +178,8 @@ def test_promptfoo_single_provider_and_layer_source(tmp_path):
     assert matrix.layers == ("guardrails", "harm-judge")
     assert read_promptfoo(path, layer_source="guardrails").layers == ("guardrails",)
     assert read_promptfoo(path, layer_source="assertions").layers == ("harm-judge",)
-    labelled = read_promptfoo(path, family_key="no_such_key")
-    assert labelled.items["family"].tolist() == ["unspecified"] * 4
+    with pytest.raises(InputError, match="no_such_key"):  # a named key no result has: a typo
+        read_promptfoo(path, family_key="no_such_key")
 
 
 @pytest.mark.parametrize(

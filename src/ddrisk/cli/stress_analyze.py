@@ -184,21 +184,18 @@ def _check_outputs(
 )
 @click.option(
     "--family-key",
-    default="family",
-    show_default=True,
-    help="promptfoo/inspect: metadata key of the family.",
+    default=None,
+    help="promptfoo/inspect: metadata key of the family [default: family; a key named here must be in some record].",
 )
 @click.option(
     "--behavior-key",
-    default="behavior_id",
-    show_default=True,
-    help="promptfoo/inspect: metadata key of the behavior.",
+    default=None,
+    help="promptfoo/inspect: metadata key of the behavior [default: behavior_id; a key named here must be in some record].",
 )
 @click.option(
     "--harmful-key",
-    default="harmful",
-    show_default=True,
-    help="promptfoo/inspect: metadata key of the label.",
+    default=None,
+    help="promptfoo/inspect: metadata key of the label [default: harmful; a key named here must be in some record].",
 )
 @json_option
 def analyze(
@@ -219,9 +216,9 @@ def analyze(
     behavior_from: str | None,
     score_means: str,
     invert: tuple[str, ...],
-    family_key: str,
-    behavior_key: str,
-    harmful_key: str,
+    family_key: str | None,
+    behavior_key: str | None,
+    harmful_key: str | None,
     as_json: bool,
 ) -> None:
     """Do the layers fail on the same inputs? Per-layer rates, pairs, the stack, master keys.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -116,6 +116,49 @@ def lookup(sources: list[dict[str, Any] | None], key: str | None) -> Any:
         if value not in (None, ""):
             return value
     return None
+
+
+class LabelKeys:
+    """The metadata keys of the labels (family, behavior, harmful) and whether any record has them.
+
+    A key left at its default may be absent from every record (the items then get the default
+    label); a key the user named and that no record carries is a typo, and silently labelling
+    every item harmful or "unspecified" would change every rate, so :meth:`check` refuses it.
+    """
+
+    DEFAULTS: ClassVar[dict[str, str]] = {
+        "family_key": "family",
+        "behavior_key": "behavior_id",
+        "harmful_key": "harmful",
+    }
+
+    def __init__(self, **named: str | None) -> None:
+        self.named = {option: key for option, key in named.items() if key is not None}
+        self.keys = {option: named.get(option) or key for option, key in self.DEFAULTS.items()}
+        self._found: set[str] = set()
+        self._available: set[str] = set()
+
+    def lookup(self, option: str, sources: list[dict[str, Any] | None]) -> Any:
+        """:func:`lookup` of the option's key, remembering that a record carried it."""
+        for source in sources:
+            if isinstance(source, dict):
+                self._available.update(str(k) for k in source)
+        value = lookup(sources, self.keys[option])
+        if value is not None:
+            self._found.add(option)
+        return value
+
+    def check(self, source: str, where: str, *, records: str = "record") -> None:
+        """Raise for the first named key that no record carried, listing the keys that exist."""
+        for option, key in self.named.items():
+            if option not in self._found:
+                shown = ", ".join(sorted(self._available)[:20]) or "none"
+                raise InputError(
+                    source,
+                    f"{where} ({option})",
+                    f"no {records} has the key {key!r}",
+                    f"use one of the keys the records have: {shown}",
+                )
 
 
 class OutcomeBuilder:

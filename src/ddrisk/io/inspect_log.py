@@ -49,11 +49,11 @@ from typing import Any, BinaryIO, Literal
 from ddrisk.errors import InputError
 from ddrisk.io._archive import BoundedZip
 from ddrisk.io._outcome_records import (
+    LabelKeys,
     OutcomeBuilder,
     check_file,
     check_threshold,
     load_json,
-    lookup,
     parse_label,
     unsupported_version,
 )
@@ -198,9 +198,9 @@ def read_inspect(
     threshold: float = 0.5,
     score_means: Literal["correct", "blocked"] = "correct",
     invert: Collection[str] = (),
-    family_key: str = "family",
-    behavior_key: str = "behavior_id",
-    harmful_key: str = "harmful",
+    family_key: str | None = None,
+    behavior_key: str | None = None,
+    harmful_key: str | None = None,
     default_harmful: bool = True,
 ) -> OutcomeMatrix:
     """Read an inspect_ai ``.json`` or ``.eval`` log into an outcome matrix.
@@ -218,6 +218,8 @@ def read_inspect(
         Scorer (or ``scorer/key``) names whose high values mean the attack succeeded.
     family_key, behavior_key, harmful_key, default_harmful
         Where the labels are in ``samples[].metadata``, and the label of unlabelled samples.
+        ``None`` keys mean ``family``, ``behavior_id`` and ``harmful``, which may be absent; a
+        key named here that no sample carries is an :class:`~ddrisk.errors.InputError`.
     """
     options = _Options(
         threshold,
@@ -248,9 +250,9 @@ def parse_inspect(
     threshold: float = 0.5,
     score_means: Literal["correct", "blocked"] = "correct",
     invert: Collection[str] = (),
-    family_key: str = "family",
-    behavior_key: str = "behavior_id",
-    harmful_key: str = "harmful",
+    family_key: str | None = None,
+    behavior_key: str | None = None,
+    harmful_key: str | None = None,
     default_harmful: bool = True,
 ) -> OutcomeMatrix:
     """:func:`read_inspect` for a log already in memory: ``.eval`` bytes or JSON text."""
@@ -274,9 +276,9 @@ class _Options:
     threshold: float
     score_means: str
     invert: frozenset[str]
-    family_key: str
-    behavior_key: str
-    harmful_key: str
+    family_key: str | None
+    behavior_key: str | None
+    harmful_key: str | None
     default_harmful: bool
 
     def __post_init__(self) -> None:
@@ -304,6 +306,11 @@ def _build(
     spec = header.get("eval")
     eval_spec: dict[str, Any] = spec if isinstance(spec, dict) else {}
     builder = OutcomeBuilder(source)
+    keys = LabelKeys(
+        family_key=options.family_key,
+        behavior_key=options.behavior_key,
+        harmful_key=options.harmful_key,
+    )
     epochs_seen: set[Any] = set()
     rows: list[tuple[str, str, dict[str, Any]]] = []
     for label, where, sample in samples:
@@ -323,17 +330,17 @@ def _build(
         epoch = sample.get("epoch", 1)
         item_id = f"{sample_id}#e{epoch}" if several_epochs else sample_id
         metadata = sample.get("metadata") if isinstance(sample.get("metadata"), dict) else {}
-        raw_label = lookup([metadata], options.harmful_key)
+        raw_label = keys.lookup("harmful_key", [metadata])
         harmful = options.default_harmful if raw_label is None else parse_label(raw_label)
         if harmful is None:
             raise InputError(
                 label,
-                f"{where}.metadata.{options.harmful_key}",
+                f"{where}.metadata.{keys.keys['harmful_key']}",
                 f"unrecognised harmful/benign label {raw_label!r}",
                 "use true/false, harmful/benign or 1/0",
             )
-        family = lookup([metadata], options.family_key)
-        behavior = lookup([metadata], options.behavior_key)
+        family = keys.lookup("family_key", [metadata])
+        behavior = keys.lookup("behavior_key", [metadata])
         builder.add_item(
             item_id,
             family=str(family) if family is not None else "unspecified",
@@ -374,6 +381,7 @@ def _build(
         "score_means": options.score_means,
         "invert": sorted(options.invert),
     }
+    keys.check(source, "samples[*].metadata", records="sample")
     return builder.build(
         metadata=matrix_meta,
         where_empty="no scores found in the samples",

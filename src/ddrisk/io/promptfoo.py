@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 from ddrisk.errors import InputError
 from ddrisk.io._outcome_records import (
+    LabelKeys,
     OutcomeBuilder,
     check_file,
     load_json,
@@ -129,9 +130,9 @@ def read_promptfoo(
     path: str | Path,
     *,
     layer_source: Literal["all", "guardrails", "assertions"] = "all",
-    family_key: str = "family",
-    behavior_key: str = "behavior_id",
-    harmful_key: str = "harmful",
+    family_key: str | None = None,
+    behavior_key: str | None = None,
+    harmful_key: str | None = None,
     default_harmful: bool = True,
 ) -> OutcomeMatrix:
     """Read promptfoo JSON output into an outcome matrix (mapping in the module docstring).
@@ -144,7 +145,9 @@ def read_promptfoo(
         Which verdicts become layers: provider guardrails, assertions, or both.
     family_key, behavior_key, harmful_key
         Keys looked up in ``testCase.metadata``, the result's ``metadata`` and ``vars``
-        (dotted keys reach nested values).
+        (dotted keys reach nested values); ``None`` means ``family``, ``behavior_id`` and
+        ``harmful``, which may be absent. A key named here that no result carries is an
+        :class:`~ddrisk.errors.InputError` (a typo would label every item alike).
     default_harmful
         The label of items that carry none.
     """
@@ -166,9 +169,9 @@ def parse_promptfoo(
     *,
     label: str = "<promptfoo output>",
     layer_source: Literal["all", "guardrails", "assertions"] = "all",
-    family_key: str = "family",
-    behavior_key: str = "behavior_id",
-    harmful_key: str = "harmful",
+    family_key: str | None = None,
+    behavior_key: str | None = None,
+    harmful_key: str | None = None,
     default_harmful: bool = True,
 ) -> OutcomeMatrix:
     """:func:`read_promptfoo` for output already in memory (``label`` names it in errors)."""
@@ -192,6 +195,7 @@ def parse_promptfoo(
         prompts.add(prompt_index)
     prefix_provider = len(providers) > 1
     builder = OutcomeBuilder(label)
+    keys = LabelKeys(family_key=family_key, behavior_key=behavior_key, harmful_key=harmful_key)
     for index, result in enumerate(rows):
         where = f"{base}[{index}]"
         if not isinstance(result, dict):
@@ -209,17 +213,17 @@ def parse_promptfoo(
             test_case.get("vars"),
         ]
         family = (
-            lookup(sources, family_key)
+            keys.lookup("family_key", sources)
             or lookup(sources, "strategyId")
             or lookup(sources, "pluginId")
         )
-        behavior = lookup(sources, behavior_key)
-        raw_label = lookup(sources, harmful_key)
+        behavior = keys.lookup("behavior_key", sources)
+        raw_label = keys.lookup("harmful_key", sources)
         harmful = default_harmful if raw_label is None else parse_label(raw_label)
         if harmful is None:
             raise InputError(
                 label,
-                f"{where}: {harmful_key}",
+                f"{where}: {keys.keys['harmful_key']}",
                 f"unrecognised harmful/benign label {raw_label!r}",
                 "use true/false, harmful/benign or 1/0",
             )
@@ -326,6 +330,7 @@ def parse_promptfoo(
         "providers": sorted(providers),
         "layer_source": layer_source,
     }
+    keys.check(label, f"{base}[*] testCase.metadata, metadata, vars", records="result")
     return builder.build(
         metadata=metadata,
         where_empty="no guardrail verdicts or assertion results found",
