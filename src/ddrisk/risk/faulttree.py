@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ddrisk._jsonnum import json_number, json_ready
 from ddrisk.errors import DdriskError
 from ddrisk.risk.exact import DEFAULT_NODE_BUDGET, BudgetExceeded, _bdd_module, _bdd_probability
 
@@ -193,9 +194,7 @@ class FaultTreeResult:
         return {
             "tree": self.tree_name,
             "probability": self.probability,
-            "log_probability": self.log_probability
-            if math.isfinite(self.log_probability)
-            else "-inf",
+            "log_probability": json_number(self.log_probability),
             "method": "bdd (CUDD via dd)",
             "bdd_nodes": self.bdd_nodes,
             "ordering": self.ordering,
@@ -208,10 +207,7 @@ class FaultTreeResult:
             "elapsed_seconds": self.elapsed_seconds,
             "importance": None
             if self.importance is None
-            else [
-                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-                for row in self.importance.to_dict(orient="records")
-            ],
+            else [json_ready(row) for row in self.importance.to_dict(orient="records")],
         }
 
 
@@ -414,14 +410,14 @@ def quantify_fault_tree(
         When no ordering fits the node budget.
     """
     start = time.perf_counter()
-    backend, _ = _bdd_module()
+    backend: Any = _bdd_module()[0]
     names = list(tree.basic_events)
     index = {name: k for k, name in enumerate(names)}
     tried: list[tuple[str, int | None]] = []
     best: tuple[int, str, list[str]] | None = None
     last_error: DdriskError | None = None
     candidates = list(extra_orders) + ordering_portfolio(tree)
-    for label, order in candidates + [("sifting", [])]:
+    for label, order in [*candidates, ("sifting", [])]:
         if best is not None and time.perf_counter() - start > portfolio_seconds:
             break
         if label == "sifting":

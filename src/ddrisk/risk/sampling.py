@@ -27,6 +27,7 @@ from scipy import sparse
 from scipy.special import logsumexp
 from scipy.stats import norm
 
+from ddrisk._jsonnum import json_number
 from ddrisk.risk.model import FailureModeModel
 from ddrisk.risk.structure import conditioned_log_failure
 
@@ -80,19 +81,17 @@ class SamplingResult:
         """JSON-safe summary; keys are stable."""
         return {
             "estimate": self.estimate,
-            "log_estimate": self.log_estimate if math.isfinite(self.log_estimate) else "-inf",
+            "log_estimate": json_number(self.log_estimate),
             "standard_error": self.standard_error,
             "interval_95": list(self.interval),
-            "relative_error": self.relative_error if math.isfinite(self.relative_error) else None,
+            "relative_error": json_number(self.relative_error),
             "n_samples": self.n_samples,
             "seed": self.seed,
             "method": self.method,
             "elapsed_seconds": self.elapsed_seconds,
             "ce_iterations": self.ce_iterations,
             "pilot_samples": self.pilot_samples,
-            "effective_sample_size": (
-                self.effective_sample_size if math.isfinite(self.effective_sample_size) else None
-            ),
+            "effective_sample_size": json_number(self.effective_sample_size),
             "tilted_q": self.tilted_q.tolist(),
             "model": self.model_name,
             "warning": self.warning,
