@@ -40,6 +40,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -61,7 +62,7 @@ BDD_BUILD_SECONDS = 20.0
 ENUMERATION_MAX_MODES = 24
 """Brute-force enumeration refuses models with more uncertain modes than this."""
 
-METHODS = ("auto", "dp", "bdd", "enumerate")
+METHODS = ("auto", "dp", "bdd", "enumerate", "inclusion-exclusion")
 
 
 class BudgetExceeded(DdriskError):
@@ -338,7 +339,7 @@ def _dp_component(comp: _Component, *, state_budget: int, gradients: bool = Fals
         peak = max(peak, 2 ** len(union))
         letter = {u: n for n, u in enumerate(union)}
         out_vars = tuple(u for u in union if u != v)
-        operands: list[object] = []
+        operands: list[Any] = []
         for k in inputs:
             operands += [factors[k].table, [letter[u] for u in factors[k].variables]]
         raw = np.einsum(*operands, [letter[u] for u in out_vars])
@@ -395,7 +396,7 @@ def _backward(
         letter = {u: n for n, u in enumerate(union)}
         out_sub = [letter[u] for u in factors[out].variables]
         for k in inputs:
-            operands: list[object] = [grad_out, out_sub]
+            operands: list[Any] = [grad_out, out_sub]
             for other in inputs:
                 if other != k:
                     operands += [
@@ -540,7 +541,7 @@ def _build_bdd(
     The CUDD manager lives only inside this call and every ``Function`` is released before it,
     as dd requires. ``log P`` is NaN unless ``evaluate``.
     """
-    backend, _ = _bdd_module()
+    backend: Any = _bdd_module()[0]
     bdd = backend.BDD()
     levels = _variable_order(comp, mode_order, placement)
     bdd.declare(*[f"{kind}{a}_{b}" for kind, a, b in levels])
@@ -605,7 +606,7 @@ def _scaled_log(x: _Scaled) -> float:
     return math.log(x[0]) + x[1] * math.log(2.0) if x[0] > 0 else -math.inf
 
 
-def _bdd_probability(bdd, root, probability: dict[str, float]) -> tuple[float, float]:
+def _bdd_probability(bdd: Any, root: Any, probability: dict[str, float]) -> tuple[float, float]:
     """(log P(root true), log P(root false)) by an iterative bottom-up pass.
 
     Each regular node carries both P(true) and P(false); a complemented edge swaps them, so
@@ -754,8 +755,10 @@ def stack_failure_probability(
     model
         The failure-mode model.
     method
-        ``"dp"``, ``"bdd"``, ``"enumerate"`` or ``"auto"`` (DP, then BDD if the DP table would
-        exceed ``state_budget``).
+        ``"dp"``, ``"bdd"``, ``"enumerate"``, ``"inclusion-exclusion"`` (over layers, see
+        :mod:`ddrisk.risk.layer_inclusion`) or ``"auto"`` (per component: inclusion-exclusion
+        where it is cheaper than the DP and passes its accuracy check, else DP, then BDD if
+        the DP table would exceed ``state_budget``).
     node_budget
         Largest BDD (nodes) to build per component.
     state_budget
@@ -779,8 +782,8 @@ def stack_failure_probability(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     start = time.perf_counter()
     if model.structured and method != "enumerate":
-        if method == "dp":
-            raise ValueError("method 'dp' evaluates all-miss stacks; use 'bdd' or 'auto'")
+        if method in ("dp", "inclusion-exclusion"):
+            raise ValueError(f"method {method!r} evaluates all-miss stacks; use 'bdd' or 'auto'")
         from ddrisk.risk.structured import structured_probability
 
         return structured_probability(model, node_budget=node_budget)
@@ -810,6 +813,22 @@ def stack_failure_probability(
         largest = max(largest, comp.p.shape, key=lambda s: (s[1], s[0]))
         if not math.isfinite(log_p):
             break
+        if method in ("auto", "inclusion-exclusion"):
+            # Dense components with few layers: inclusion-exclusion over layers (2**L terms).
+            from ddrisk.risk.layer_inclusion import component_expansion
+
+            expansion = component_expansion(
+                comp.q,
+                comp.p,
+                comp.r,
+                forced=method == "inclusion-exclusion",
+                state_budget=state_budget,
+                notes=notes,
+            )
+            if expansion is not None:
+                log_p += expansion.log_probability
+                used.add("inclusion-exclusion")
+                continue
         if method in ("auto", "dp"):
             try:
                 run = _dp_component(comp, state_budget=state_budget)
@@ -866,7 +885,13 @@ def probability_ratios(
     log_p = reduced.log_constant
     runs = []
     for comp in reduced.components:
-        run = _dp_component(comp, state_budget=state_budget, gradients=True)
+        from ddrisk.risk.layer_inclusion import component_expansion
+
+        run: Any = component_expansion(
+            comp.q, comp.p, comp.r, forced=False, state_budget=state_budget, conditioned=True
+        )
+        if run is None:
+            run = _dp_component(comp, state_budget=state_budget, gradients=True)
         log_p += run.log_probability
         runs.append(run)
     if not math.isfinite(log_p):

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,13 +146,13 @@ def _conditioned_probability(
     ).probability
 
 
-def _condition_mode(model: FailureModeModel, j: int, value: float, **budgets: int) -> float:
+def _condition_mode(model: FailureModeModel, j: int, value: float, **budgets: Any) -> float:
     q = np.array(model.q, dtype=float)
     q[j] = value
     return _conditioned_probability(model, q=q, **budgets)
 
 
-def _condition_layer(model: FailureModeModel, i: int, value: float, **budgets: int) -> float:
+def _condition_layer(model: FailureModeModel, i: int, value: float, **budgets: Any) -> float:
     r = np.array(model.r, dtype=float)
     r[i] = value
     return _conditioned_probability(model, r=r, **budgets)
@@ -199,7 +200,7 @@ def importance_measures(
     if method not in IMPORTANCE_METHODS:
         raise ValueError(f"method must be one of {IMPORTANCE_METHODS}, got {method!r}")
     start = time.perf_counter()
-    budgets = {"node_budget": node_budget, "state_budget": state_budget}
+    budgets: dict[str, Any] = {"node_budget": node_budget, "state_budget": state_budget}
     n_layers, n_modes = model.p.shape
     if method == "gradient" and model.structured:
         from ddrisk.risk.structured import structured_conditioned
