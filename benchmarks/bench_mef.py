@@ -182,8 +182,10 @@ def main() -> int:
     (RESULTS / "bench_mef.md").write_text(text + "\n")
     print(text)
     agree = [r for r in rows if "agrees" in r]
-    print(f"\nagree with SCRAM: {sum(bool(r['agrees']) for r in agree)}/{len(agree)} compared; "
-          f"unsupported: {sum(r['engine']['status'] != 'ok' for r in rows)}")
+    print(
+        f"\nagree with SCRAM: {sum(bool(r['agrees']) for r in agree)}/{len(agree)} compared; "
+        f"unsupported: {sum(r['engine']['status'] != 'ok' for r in rows)}"
+    )
     return 0 if all(r["agrees"] for r in agree) else 1
 
 

@@ -77,7 +77,17 @@ def test_exact_over_budget_is_an_error_not_a_crash(tmp_path: Path) -> None:
     stack = ",".join(_dense_catalog(catalog))
     result = CliRunner().invoke(
         main,
-        ["risk", "--catalog", str(catalog), "--stack", stack, "--engine", "exact", "--exact-budget", "8"],
+        [
+            "risk",
+            "--catalog",
+            str(catalog),
+            "--stack",
+            stack,
+            "--engine",
+            "exact",
+            "--exact-budget",
+            "8",
+        ],
     )
     assert result.exit_code == 1 and "budget" in result.output
 
@@ -100,9 +110,7 @@ def test_structure_file_through_the_cli(tmp_path: Path) -> None:
         CliRunner().invoke(main, ["risk", "--stack", "RLHF,RE,DEBATE,SCIAI,IDA", "--json"]).output
     )
     assert data["result"]["probability"] > plain["result"]["probability"]
-    wrong = CliRunner().invoke(
-        main, ["risk", "--structure", str(structure), "--stack", "RLHF,RE"]
-    )
+    wrong = CliRunner().invoke(main, ["risk", "--structure", str(structure), "--stack", "RLHF,RE"])
     assert wrong.exit_code == 2 and "structure" in wrong.output
 
 

@@ -103,19 +103,25 @@ def test_evaluate_matches_each_gate_definition() -> None:
 
 
 def test_unsupported_constructs_are_named_with_their_line() -> None:
-    ccf = TREE.replace("<model-data>", '<model-data>\n<define-CCF-group name="x" model="beta-factor"/>')
+    ccf = TREE.replace(
+        "<model-data>", '<model-data>\n<define-CCF-group name="x" model="beta-factor"/>'
+    )
     with pytest.raises(InputError, match="common-cause failure groups"):
         _tree(ccf)
-    periodic = TREE.replace('<float value="0.45"/>', '<periodic-test><float value="1"/></periodic-test>')
+    periodic = TREE.replace(
+        '<float value="0.45"/>', '<periodic-test><float value="1"/></periodic-test>'
+    )
     with pytest.raises(InputError) as caught:
         _tree(periodic)
     assert "periodic-test" in str(caught.value) and "line" in str(caught.value)
-    cardinality = TREE.replace("<atleast min=\"2\">", "<cardinality min=\"1\" max=\"2\">").replace(
+    cardinality = TREE.replace('<atleast min="2">', '<cardinality min="1" max="2">').replace(
         "</atleast>", "</cardinality>"
     )
     with pytest.raises(InputError, match="cardinality"):
         _tree(cardinality)
-    missing = TREE.replace('<define-basic-event name="c"><float value="0.05"/></define-basic-event>', "")
+    missing = TREE.replace(
+        '<define-basic-event name="c"><float value="0.05"/></define-basic-event>', ""
+    )
     with pytest.raises(InputError, match="'c' is not defined"):
         _tree(missing)
     with pytest.raises(InputError, match="not well-formed"):
@@ -123,9 +129,10 @@ def test_unsupported_constructs_are_named_with_their_line() -> None:
 
 
 def test_entities_are_not_expanded() -> None:
-    evil = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + TREE.split(
-        "?>", 1
-    )[1].replace('name="hand"', 'name="&e;"')
+    evil = (
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+        + TREE.split("?>", 1)[1].replace('name="hand"', 'name="&e;"')
+    )
     with pytest.raises(InputError, match="external entity"):
         _tree(evil)
 

@@ -26,9 +26,7 @@ STRUCTURES = {
     "vote_1_of_5": st.Vote(1, LAYERS),
     "vote_5_of_5": st.Vote(5, LAYERS),
     "any_route": st.AnyRoute((st.AllMiss(("A", "B")), st.AllMiss(("C", "D")), "E")),
-    "nested": st.AllMiss(
-        ("A", st.AnyRoute((st.Vote(2, ("B", "C", "D")), st.AllMiss(("C", "E")))))
-    ),
+    "nested": st.AllMiss(("A", st.AnyRoute((st.Vote(2, ("B", "C", "D")), st.AllMiss(("C", "E")))))),
     "shared_layer": st.AnyRoute((st.AllMiss(("A", "B", "E")), st.AllMiss(("C", "D", "E")))),
 }
 
@@ -111,7 +109,9 @@ def test_validation_names_the_problem() -> None:
 
 
 def test_structure_file_round_trip_and_located_errors() -> None:
-    text = "structure:\n  any_route:\n    - {all_miss: [A, B]}\n    - vote: {flag: 2, of: [C, D, E]}\n"
+    text = (
+        "structure:\n  any_route:\n    - {all_miss: [A, B]}\n    - vote: {flag: 2, of: [C, D, E]}\n"
+    )
     node = structure_from_document(parse_document(text, label="s.yaml"), layers=LAYERS)
     assert st.describe(node) == "any route of (all miss (A, B), 2-of-3 vote (C, D, E))"
     assert st.from_data(st.to_data(node)) == node

@@ -21,7 +21,9 @@ from ddrisk.io.documents import LocatedDocument, read_document
 from ddrisk.risk.structure import Node, StructureDataError, from_data, leaves, validate_structure
 
 
-def structure_from_document(document: LocatedDocument, *, layers: Sequence[str] | None = None) -> Node:
+def structure_from_document(
+    document: LocatedDocument, *, layers: Sequence[str] | None = None
+) -> Node:
     """The structure in ``document`` (its ``structure`` key), checked against ``layers``."""
     data = document.data
     if not isinstance(data, dict) or "structure" not in data:
@@ -29,7 +31,9 @@ def structure_from_document(document: LocatedDocument, *, layers: Sequence[str] 
     try:
         node = from_data(data["structure"])
     except StructureDataError as error:
-        raise document.error(error.key_path, error.problem, "see the structure forms in the docs")
+        raise document.error(
+            error.key_path, error.problem, "see the structure forms in the docs"
+        ) from None
     if layers is not None:
         try:
             validate_structure(node, layers)

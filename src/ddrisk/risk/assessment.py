@@ -136,7 +136,7 @@ def assess_stack(
     from ddrisk.risk.uncertainty import joint_posterior, propagate_uncertainty
 
     params = params if params is not None else RiskParameters()
-    evidence = None
+    evidence: dict[str, Any] | None = None
     if counts is not None:
         params, updates = apply_stress_counts(params, counts, catalog)
         evidence = {"counts": counts, "updates": updates, "joint": None}
@@ -144,11 +144,19 @@ def assess_stack(
     if structure is not None:
         resolved = replace(resolved, model=replace(resolved.model, structure=structure))
     model = resolved.model
-    budgets: dict[str, int] = {}
-    if exact_budget is not None:
-        budgets = {"node_budget": exact_budget, "state_budget": exact_budget}
+    from ddrisk.risk.exact import DEFAULT_NODE_BUDGET, DEFAULT_STATE_BUDGET
+
+    budgets = {
+        "node_budget": exact_budget or DEFAULT_NODE_BUDGET,
+        "state_budget": exact_budget or DEFAULT_STATE_BUDGET,
+    }
     result = compute_stack_failure(
-        model, engine=engine, seed=seed, n_samples=n_samples, **budgets
+        model,
+        engine=engine,
+        seed=seed,
+        n_samples=n_samples,
+        node_budget=budgets["node_budget"],
+        state_budget=budgets["state_budget"],
     )
     part_engine = "exact" if result.engine == "exact" else "sample"
     engines = {"P(stack fails)": f"{result.engine} ({result.method})"}
@@ -156,7 +164,9 @@ def assess_stack(
     importance, importance_note = None, None
     if part_engine == "exact":
         try:
-            importance = importance_measures(model, **budgets)
+            importance = importance_measures(
+                model, node_budget=budgets["node_budget"], state_budget=budgets["state_budget"]
+            )
         except BudgetExceeded as error:
             importance_note = f"the exact engine cannot reach this stack ({error})"
     else:
@@ -176,7 +186,12 @@ def assess_stack(
     all_miss = model if model.structure is None else replace(model, structure=None)
     if model.structure is not None:
         reference = compute_stack_failure(
-            all_miss, engine=engine, seed=seed, n_samples=n_samples, **budgets
+            all_miss,
+            engine=engine,
+            seed=seed,
+            n_samples=n_samples,
+            node_budget=budgets["node_budget"],
+            state_budget=budgets["state_budget"],
         )
         reference_p, reference_log = float(reference.probability), reference.log_probability
         notes.append(
@@ -219,9 +234,7 @@ def assess_stack(
             draws = max(2_000, n_samples // 10)
 
             def sampled(sub_model: Any) -> Any:
-                return compute_stack_failure(
-                    sub_model, engine="sample", seed=seed, n_samples=draws
-                )
+                return compute_stack_failure(sub_model, engine="sample", seed=seed, n_samples=draws)
 
             uncertainty = propagate_uncertainty(
                 resolved, n_draws=n_draws, seed=seed, engine="sample", evaluate=sampled

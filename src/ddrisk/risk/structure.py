@@ -292,4 +292,4 @@ def conditioned_log_failure(
                 weight = weight + _log1mexp(log_fail[..., i])
                 fixed[..., i] = -np.inf
         terms.append(weight + log_failure(node, fixed, index)[0])
-    return logsumexp(np.stack(terms), axis=0)  # type: ignore[no-any-return]
+    return np.asarray(logsumexp(np.stack(terms), axis=0))

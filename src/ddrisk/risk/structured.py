@@ -53,13 +53,13 @@ def structure_fault_tree(model: FailureModeModel) -> FaultTree:
     for i in range(model.n_layers):
         basic[_event("r", i)] = float(model.r[i])
         inputs = [_event("r", i)]
-        for j in np.flatnonzero(model.p[i] > 0):
-            if model.p[i, j] >= 1.0:
-                inputs.append(_event("q", int(j)))
+        for mode in np.flatnonzero(model.p[i] > 0).tolist():
+            if model.p[i, mode] >= 1.0:
+                inputs.append(_event("q", mode))
             else:
-                basic[_event("c", i, int(j))] = float(model.p[i, j])
-                gates[f"via:{i}:{j}"] = Gate("and", (_event("q", int(j)), _event("c", i, int(j))))
-                inputs.append(f"via:{i}:{j}")
+                basic[_event("c", i, mode)] = float(model.p[i, mode])
+                gates[f"via:{i}:{mode}"] = Gate("and", (_event("q", mode), _event("c", i, mode)))
+                inputs.append(f"via:{i}:{mode}")
         gates[f"layer:{i}"] = Gate("or", tuple(inputs))
     index = {layer: i for i, layer in enumerate(model.layers)}
     counter = itertools.count()
