@@ -274,7 +274,9 @@ def test_seed_reproduces_and_changes_intervals():
 def test_no_bootstrap_gives_estimates_without_intervals():
     plain = analyze_outcomes(hand_matrix(), n_bootstrap=0)
     assert plain.stack["all_miss"]["estimate"] == pytest.approx(2 / 7)
-    assert math.isnan(plain.stack["all_miss"]["lo"])
+    assert math.isnan(plain.stack["independence_pooled"]["lo"])  # bootstrap-only intervals
+    # Observed rates get the per-layer (Wilson) interval, which needs no bootstrap.
+    assert 0 < plain.stack["all_miss"]["lo"] < 2 / 7 < plain.stack["all_miss"]["hi"]
 
 
 def test_counts_for_risk_and_stack_counts():

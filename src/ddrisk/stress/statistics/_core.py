@@ -330,24 +330,6 @@ def effective_count(codes: np.ndarray) -> int:
     return len(codes) if distinct == len(codes) else distinct
 
 
-def _observed(
-    k: int, n: int, estimates: Any, confidence: float, *, n_effective: int | None = None
-) -> dict[str, Any]:
-    """Observed count and rate with its interval; zero events also get a one-sided bound.
-
-    The bound is taken over ``n_effective`` independent units (clusters) when given.
-    """
-    units = n if n_effective is None else n_effective
-    return {
-        "k": k,
-        "n": n,
-        **_triple(estimates, "observed"),
-        "upper_bound": float(clopper_pearson_upper(0, units, confidence=confidence))
-        if k == 0 and n
-        else None,
-    }
-
-
 def _run_id(matrix: OutcomeMatrix, input_hash: str) -> str:
     run_id = matrix.metadata.get("run_id") if matrix.metadata else None
     return str(run_id) if run_id else f"{matrix.source}-{input_hash[:12]}"

@@ -4,10 +4,12 @@ Harmful items: the observed all-miss rate, its independence predictions (pooled,
 and stratified by family so that mixing easy and hard families is not mistaken
 for dependence), lifts, P(at least k layers miss), the all-miss rate without
 each layer (marginal value) and the master keys. Benign items: how often any
-layer blocks, against 1 - prod(1 - false-block rate). Every interval is a
-cluster bootstrap of named column sums (:class:`SumBlocks`), except each family's
-observed rate, which gets the per-layer rates' cluster-aware Wilson interval (a
-family of one cluster has no bootstrap spread). A lift whose
+layer blocks, against 1 - prod(1 - false-block rate). The predictions, lifts and
+ratios get a cluster bootstrap of named column sums (:class:`SumBlocks`); every
+observed rate (the stack's all-miss and any-block rates, overall and per family) is
+a rate like any layer's and gets the per-layer rates' cluster-aware Wilson interval
+(a percentile bootstrap over a few clusters is degenerate: 2/3 read [0.5, 1.0]
+beside the layers' [0.21, 0.94], and a family of one cluster has no spread). A lift whose
 predicted count is below :data:`MIN_EXPECTED_JOINT` is not estimable.
 """
 
@@ -27,7 +29,6 @@ from ddrisk.stress.statistics._core import (
     _estimate,
     _indicators,
     _interval_columns,
-    _observed,
     _triple,
     clopper_pearson_upper,
     effective_count,
@@ -130,6 +131,25 @@ def _family_rate_columns(
     return {"observed": rates["rate"], "observed_lo": rates["lo"], "observed_hi": rates["hi"]}
 
 
+def _stack_rate(
+    event: np.ndarray, complete: np.ndarray, codes: np.ndarray, confidence: float
+) -> dict[str, Any]:
+    """The observed rate of ``event`` over the complete items, with :func:`clustered_rates`'
+    interval, and the one-sided bound (over clusters) when it never happened."""
+    rates = clustered_rates(
+        np.where(complete, event.astype(float), np.nan), codes, confidence=confidence
+    )
+    k, n = int(rates["k"][0]), int(rates["n"][0])
+    return {
+        "k": k,
+        "n": n,
+        "estimate": float(rates["rate"][0]),
+        "lo": float(rates["lo"][0]),
+        "hi": float(rates["hi"][0]),
+        "upper_bound": float(rates["upper_bound"][0]) if k == 0 and n else None,
+    }
+
+
 @dataclass(frozen=True)
 class HarmfulStack:
     """Everything computed on the harmful items every layer decided."""
@@ -165,13 +185,12 @@ def harmful_stack(
     codes = np.asarray(bootstrap.codes)
     pooled = _triple(est, "independence_pooled")
     stratified = _triple(est, "independence_stratified")
+    all_miss = _stack_rate(failed.sum(axis=1) == n_layers, complete, codes, confidence)
     stack: dict[str, Any] = {
         "layers": list(layers),
         "n": n_complete,
         "excluded_for_errors": int((~complete).sum()),
-        "all_miss": _observed(
-            all_miss_k, n_complete, est, confidence, n_effective=effective_count(codes[complete])
-        ),
+        "all_miss": all_miss,
         "independence_pooled": pooled,
         "independence_stratified": stratified,
         "lift_pooled": _guarded(
@@ -182,7 +201,13 @@ def harmful_stack(
             stratified["estimate"] * n_complete,
             min_expected_joint,
         ),
-        "refusal": {"k": n_complete - all_miss_k, "n": n_complete, **_triple(est, "refusal")},
+        "refusal": {
+            "k": n_complete - all_miss_k,
+            "n": n_complete,
+            "estimate": 1.0 - all_miss["estimate"],
+            "lo": 1.0 - all_miss["hi"],
+            "hi": 1.0 - all_miss["lo"],
+        },
         "families": families,
     }
     fam_counts = blocks.take(point, "fam_n")
@@ -304,16 +329,11 @@ def benign_stack(
     point, boot = bootstrap.sums(blocks.matrix() * complete[:, None])
     est = _estimate(lambda s: _benign_statistics(s, blocks), point, boot, confidence)
     n = int(complete.sum())
-    k = int(blocks.take(point, "any_block"))
     stack: dict[str, Any] = {
         "n": n,
         "excluded_for_errors": int((~complete).sum()),
-        "any_block": _observed(
-            k,
-            n,
-            est,
-            confidence,
-            n_effective=effective_count(np.asarray(bootstrap.codes)[complete]),
+        "any_block": _stack_rate(
+            blocked.sum(axis=1) > 0, complete, np.asarray(bootstrap.codes), confidence
         ),
         "independence_pooled": _triple(est, "independence_pooled"),
         "independence_stratified": _triple(est, "independence_stratified"),
