@@ -167,6 +167,19 @@ def _parse_label(value: Any, *, source: str, where: str) -> bool:
     )
 
 
+def _kind(value: Any) -> str:
+    """A JSON value's kind in words, for an error message."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
 def items_from_records(records: Iterable[tuple[str, dict[str, Any]]], *, source: str) -> list[Item]:
     """Validate ``(location, row)`` pairs into items; every problem names its row."""
     items: list[Item] = []
@@ -177,6 +190,13 @@ def items_from_records(records: Iterable[tuple[str, dict[str, Any]]], *, source:
                 source, where, "each row must be an object", 'write {"text": ..., "label": ...}'
             )
         text = row.get("text", row.get("prompt"))
+        if text is not None and not isinstance(text, str):
+            raise InputError(
+                source,
+                where,
+                f"text must be a string (got {_kind(text)})",
+                'quote the text, e.g. "text": "123"',
+            )
         if not isinstance(text, str) or not text.strip():
             raise InputError(
                 source, where, "missing or empty 'text'", "give every row a non-empty text"
