@@ -144,6 +144,12 @@ def template(
         click.echo(str(path))
 
 
+def _refuse_overwrite(path: Path, *, force: bool) -> None:
+    """Every raters command that writes files refuses to replace one unless told to."""
+    if path.exists() and not force:
+        raise InputError(str(path), None, "already exists", "choose another -o or pass --force")
+
+
 @raters.command()
 @catalog_option
 @click.option("--rater", "rater_id", default="", help="Pre-fill the rater id.")
@@ -161,17 +167,20 @@ def template(
     show_default=True,
     help="Where to write the form.",
 )
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def form(
     catalog_source: str | None,
     rater_id: str,
     rater_name: str,
     show_catalog_rating: bool,
     output: Path,
+    force: bool,
 ) -> None:
     """Write the rating form: one self-contained HTML page that saves a rater file."""
     from ddrisk.io.catalog import load_catalog
     from ddrisk.report.raters_form import render_rater_form
 
+    _refuse_overwrite(output, force=force)
     catalog = load_catalog(catalog_source)
     html = render_rater_form(
         catalog, rater_id=rater_id, rater_name=rater_name, show_catalog_rating=show_catalog_rating
@@ -290,6 +299,7 @@ def agree(
     default=None,
     help="Write the pooled catalog (YAML, or JSON for .json) here; needs --rule.",
 )
+@click.option("--force", is_flag=True, help="Overwrite an existing --output file.")
 @json_option
 def pool(
     files: tuple[Path, ...],
@@ -297,6 +307,7 @@ def pool(
     rule: str | None,
     extremize: float,
     output: Path | None,
+    force: bool,
     as_json: bool,
 ) -> None:
     """Pool the raters into an ordinary catalog, under each rule side by side."""
@@ -308,6 +319,8 @@ def pool(
         raise InputError(
             "--output", None, "writing a pooled catalog needs one rule", "add --rule RULE"
         )
+    if output is not None:
+        _refuse_overwrite(output, force=force)
     panel = _panel(files, catalog_source)
     if rule is None:
         comparison = compare_pooling(panel, extremize=extremize)

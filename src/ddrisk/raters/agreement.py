@@ -403,6 +403,10 @@ def rater_agreement(
         rng=rng,
         confidence=confidence,
     )
+    if mean_split.value == 0.0:
+        # Every resample of cells that never split is 0 too: "0.00 [0.00, 0.00]" would dress
+        # up a plain fact as an estimate.
+        mean_split = Estimate(0.0, None, None, n_cells, "all raters agree on every co-rated cell")
     pairs = []
     raters = panel.rater_ids
     for a, b in combinations(range(len(raters)), 2):

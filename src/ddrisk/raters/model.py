@@ -283,7 +283,8 @@ def make_panel(
     """Check rater files against ``catalog`` and against each other; return a panel.
 
     Raises :class:`InputError` naming the file for the first problem (a file for another
-    catalog, an unknown or duplicate cell, two files with one rater id, fewer than 2 raters).
+    catalog, an unknown or duplicate cell, a file that rates no cell, two files with one
+    rater id, fewer than 2 raters).
     """
     labels = list(sources) if sources is not None else [f"raters[{i}]" for i in range(len(files))]
     if len(labels) != len(files):
@@ -301,6 +302,15 @@ def make_panel(
         if problems:
             path, problem, fix = problems[0]
             raise InputError(label, _key_path(path), problem, fix)
+        if all(rating.blank for rating in rater_file.ratings):
+            # An unfilled template would join the panel as an all-unclear "own view" and show
+            # as a dissenting rater in every comparison; it is almost surely the wrong file.
+            raise InputError(
+                label,
+                "ratings",
+                "the file rates no cell (every rating is blank)",
+                "fill in at least one cell's level or probability, or leave this file out",
+            )
         rid = rater_file.rater.id
         if rid in seen:
             raise InputError(
