@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ddrisk.report.blocks import Details, FigureBlock, FindingItem, Paragraph, Section, Table, cells
 from ddrisk.report.escape import terminal_text
-from ddrisk.report.number_format import fixed
+from ddrisk.report.number_format import fixed, interval_text
 from ddrisk.report.rates import observed_text, rate_text
 
 if TYPE_CHECKING:
@@ -46,10 +46,7 @@ def attack_analysis_for(
 def _interval(value: dict[str, Any] | None, digits: int = 3) -> str:
     if not value:
         return "-"
-    text = fixed(value.get("estimate"), digits)
-    if fixed(value.get("lo")) != "-" and fixed(value.get("hi")) != "-":
-        text += f" [{fixed(value['lo'], digits)}, {fixed(value['hi'], digits)}]"
-    return text
+    return interval_text(value.get("estimate"), value.get("lo"), value.get("hi"), digits)
 
 
 def target_label(name: str) -> str:

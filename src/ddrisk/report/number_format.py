@@ -23,7 +23,14 @@ from typing import Any
 
 from ddrisk.report.rates import observed_text, prefixed_rate_text, rate_text
 
-__all__ = ["fixed", "observed_text", "prefixed_rate_text", "rate_text", "significant"]
+__all__ = [
+    "fixed",
+    "interval_text",
+    "observed_text",
+    "prefixed_rate_text",
+    "rate_text",
+    "significant",
+]
 
 
 def _undefined(value: Any) -> bool:
@@ -67,3 +74,23 @@ def significant(
             return infinity[0] if value > 0 else infinity[1]
         return f"{value:.{digits}g}"
     return str(value)
+
+
+def interval_text(estimate: Any, lo: Any, hi: Any, digits: int = 3, *, missing: str = "-") -> str:
+    """``estimate [lo, hi]``; the estimate alone when no interval was computed.
+
+    A zero-width interval at 0 or 1 comes from a zero count, not from certainty, so it is
+    said in words rather than printed as ``0.000 [0.000, 0.000]``.
+
+    >>> interval_text(0.5, 0.4, 0.6), interval_text(0.5, None, None)
+    ('0.500 [0.400, 0.600]', '0.500')
+    >>> interval_text(0.0, 0.0, 0.0)
+    '0.000 (no interval: rests on a zero count)'
+    """
+    point = fixed(estimate, digits, missing=missing)
+    if _undefined(lo) and _undefined(hi):
+        return point
+    low, high = fixed(lo, digits, missing=missing), fixed(hi, digits, missing=missing)
+    if low == high == point and estimate in (0, 1):
+        return f"{point} (no interval: rests on a zero count)"
+    return f"{point} [{low}, {high}]"

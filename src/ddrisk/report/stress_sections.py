@@ -20,7 +20,7 @@ from ddrisk.report.blocks import (
     Table,
     cells,
 )
-from ddrisk.report.number_format import fixed
+from ddrisk.report.number_format import fixed, interval_text
 from ddrisk.report.rates import observed_text, prefixed_rate_text, rate_text
 
 if TYPE_CHECKING:
@@ -48,19 +48,7 @@ def _num(value: Any, digits: int = 3) -> str:
 
 
 def _interval(estimate: Any, lo: Any, hi: Any, digits: int = 3) -> str:
-    """``estimate [lo, hi]``, or the estimate alone when no interval was computed.
-
-    >>> _interval(0.5, 0.4, 0.6), _interval(0.5, None, None)
-    ('0.500 [0.400, 0.600]', '0.500')
-    >>> _interval(0.0, 0.0, 0.0)
-    '0.000 (no interval: rests on a zero count)'
-    """
-    if _num(lo) == "—" and _num(hi) == "—":
-        return _num(estimate, digits)
-    if _num(lo, digits) == _num(hi, digits) == _num(estimate, digits) and estimate in (0, 1):
-        # A zero-width interval at 0 or 1 comes from a zero count, not from certainty.
-        return f"{_num(estimate, digits)} (no interval: rests on a zero count)"
-    return f"{_num(estimate, digits)} [{_num(lo, digits)}, {_num(hi, digits)}]"
+    return interval_text(estimate, lo, hi, digits, missing="—")
 
 
 def _triple(value: dict[str, Any], digits: int = 3) -> str:

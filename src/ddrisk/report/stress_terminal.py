@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from ddrisk.report.escape import terminal_text as esc
-from ddrisk.report.number_format import fixed, observed_text, prefixed_rate_text, rate_text
+from ddrisk.report.number_format import (
+    fixed,
+    interval_text,
+    observed_text,
+    prefixed_rate_text,
+    rate_text,
+)
 
 __all__ = ["render_analysis", "render_run", "render_run_summary"]
 
@@ -130,15 +136,13 @@ def render_run_summary(summary: dict[str, Any], *, console: Any) -> None:
 def _ci(row: dict[str, Any], name: str, digits: int = 2) -> str:
     if row.get(name + "_estimable") is False:
         return "not estimable"
-    lo, hi = row.get(name + "_lo"), row.get(name + "_hi")
-    return f"{fixed(row.get(name), digits)} [{fixed(lo, digits)}, {fixed(hi, digits)}]"
+    return interval_text(row.get(name), row.get(name + "_lo"), row.get(name + "_hi"), digits)
 
 
 def _triple(value: dict[str, Any], digits: int = 3) -> str:
     if value.get("estimable") is False:
         return "not estimable"
-    lo, hi = fixed(value.get("lo"), digits), fixed(value.get("hi"), digits)
-    return f"{fixed(value.get('estimate'), digits)} [{lo}, {hi}]"
+    return interval_text(value.get("estimate"), value.get("lo"), value.get("hi"), digits)
 
 
 def _family_observed(row: dict[str, Any], confidence: float) -> str:
