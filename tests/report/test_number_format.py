@@ -36,3 +36,13 @@ def test_report_public_face_resolves() -> None:
 
     for name in report.__all__:
         assert getattr(report, name) is not None
+
+
+def test_interval_text() -> None:
+    from ddrisk.report.number_format import interval_text
+
+    assert interval_text(0.5, 0.4, 0.6) == "0.500 [0.400, 0.600]"
+    assert interval_text(0.5, None, math.nan) == "0.500"
+    assert interval_text(1.0, 1.0, 1.0, 2) == "1.00 (no interval: rests on a zero count)"
+    assert interval_text(0.3, 0.3, 0.3) == "0.300 [0.300, 0.300]"  # only 0 and 1 mean a zero count
+    assert interval_text(None, None, None, missing="—") == "—"
