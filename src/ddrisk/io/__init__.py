@@ -8,8 +8,9 @@ also has its own ``read_<tool>(path)`` / ``parse_<tool>(content)`` pair.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ddrisk._lazy import lazy_exports
 
 _EXPORTS = {
     "LocatedDocument": "ddrisk.io.documents",
@@ -59,14 +60,4 @@ if TYPE_CHECKING:
     from ddrisk.io.promptfoo import SUPPORTED_PROMPTFOO_VERSIONS, parse_promptfoo, read_promptfoo
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ddrisk.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports("ddrisk.io", _EXPORTS, globals())

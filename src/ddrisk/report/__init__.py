@@ -17,8 +17,9 @@ not pull in jinja2, matplotlib or rich):
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ddrisk._lazy import lazy_exports
 
 _EXPORTS = {
     "Report": "ddrisk.report.build",
@@ -77,14 +78,4 @@ if TYPE_CHECKING:
     from ddrisk.report.stress_terminal import render_analysis, render_run, render_run_summary
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ddrisk.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports("ddrisk.report", _EXPORTS, globals())
