@@ -158,6 +158,7 @@ def test_importance_measures_equal_the_dp_gradient(
     monkeypatch.setattr(layer_inclusion, "prefer_layers", _no_layers)
     with_dp = importance_measures(model)
     by_conditioning = importance_measures(model, method="conditioning")
+    assert (with_layers.method, with_dp.method) == ("inclusion-exclusion-gradient", "dp-gradient")
     for reference in (with_dp, by_conditioning):
         assert with_layers.probability == pytest.approx(reference.probability, rel=1e-11)
         np.testing.assert_allclose(

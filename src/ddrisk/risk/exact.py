@@ -869,7 +869,10 @@ def stack_failure_probability(
 
 
 def probability_ratios(
-    model: FailureModeModel, *, state_budget: int = DEFAULT_STATE_BUDGET
+    model: FailureModeModel,
+    *,
+    state_budget: int = DEFAULT_STATE_BUDGET,
+    used: set[str] | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """log P(stack fails) and, for every basic event, P(conditioned) / P from one DP pass.
 
@@ -892,6 +895,8 @@ def probability_ratios(
         )
         if run is None:
             run = _dp_component(comp, state_budget=state_budget, gradients=True)
+        if used is not None:  # the caller names the methods behind the ratios
+            used.add("dp" if isinstance(run, _DPRun) else "inclusion-exclusion")
         log_p += run.log_probability
         runs.append(run)
     if not math.isfinite(log_p):

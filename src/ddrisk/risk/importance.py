@@ -158,10 +158,12 @@ def _condition_layer(model: FailureModeModel, i: int, value: float, **budgets: A
     return _conditioned_probability(model, r=r, **budgets)
 
 
-def _method_label(model: FailureModeModel, method: str) -> str:
+def _method_label(model: FailureModeModel, method: str, used: set[str]) -> str:
     if method != "gradient":
         return "conditioning"
-    return "bdd-gradient" if model.structured else "dp-gradient"
+    if model.structured:
+        return "bdd-gradient"
+    return "+".join(sorted(used or {"dp"})) + "-gradient"  # dp and/or inclusion-exclusion
 
 
 def importance_measures(
@@ -202,6 +204,7 @@ def importance_measures(
     start = time.perf_counter()
     budgets: dict[str, Any] = {"node_budget": node_budget, "state_budget": state_budget}
     n_layers, n_modes = model.p.shape
+    used: set[str] = set()
     if method == "gradient" and model.structured:
         from ddrisk.risk.structured import structured_conditioned
 
@@ -210,7 +213,9 @@ def importance_measures(
         )
         probability = math.exp(log_p) if log_p > -745.2 else 0.0
     elif method == "gradient":
-        log_p, mode_ratio, layer_ratio = probability_ratios(model, state_budget=state_budget)
+        log_p, mode_ratio, layer_ratio = probability_ratios(
+            model, state_budget=state_budget, used=used
+        )
         probability = math.exp(log_p) if log_p > -745.2 else 0.0
         mode_conditioned = mode_ratio * probability
         layer_conditioned = layer_ratio * probability
@@ -232,6 +237,6 @@ def importance_measures(
         log_probability=log_p,
         mode_conditioned=mode_conditioned,
         layer_conditioned=layer_conditioned,
-        method=_method_label(model, method),
+        method=_method_label(model, method, used),
         elapsed_seconds=time.perf_counter() - start,
     )
