@@ -245,7 +245,8 @@ def test_report_markdown(hostile_report):
     assert_inert_html(render_markdown_worst_case(text))
     # Zero and full counts in the per-family table print as bounds, not as zero-width intervals.
     assert "0.000 [0.000, 0.000]" not in text and "1.000 [1.000, 1.000]" not in text
-    assert "&lt; 0.139 at 95 %" in text or "< 0.139 at 95 %" in text
+    # 0 of 20 prints as a one-sided bound (its value depends on the family's clusters).
+    assert re.search(r"0/20 \| &lt; 0\.\d+ at 95 %", text), text
 
 
 def test_report_json_keeps_the_text_exactly(hostile_report, hostile):
