@@ -279,14 +279,25 @@ def dendrogram_figure(analysis: AnalysisResult) -> Figure:
                 below = tree[link - n_leaves, 2] <= groups.threshold
                 return _KIND_COLOURS["correlated"] if below else "#999999"
 
+            # scipy computes the tree's layout; we draw it, because scipy's own drawing sets
+            # the x range to [0, 1.05 * tallest merge], which is empty when every technique
+            # has the same prone set (all merges at distance 0) and collapses the layout.
             tree_info = dendrogram(
                 tree,
-                ax=ax,
+                no_plot=True,
                 labels=_mpl(f"{t} ({taxes[t]} tax)" for t in techniques),
                 orientation="right",
                 link_color_func=link_colour,
-                leaf_font_size=9,
             )
+            for heights, positions, colour in zip(
+                tree_info["dcoord"], tree_info["icoord"], tree_info["color_list"], strict=True
+            ):
+                ax.plot(heights, positions, color=colour, linewidth=1.0)
+            leaves = len(tree_info["ivl"])
+            ax.set_ylim(0, 10 * leaves)
+            ax.set_yticks(np.arange(5, 10 * leaves, 10), tree_info["ivl"], fontsize=9)
+            tallest = max(float(np.max(tree_info["dcoord"])), groups.threshold)
+            ax.set_xlim(0, 1.05 * tallest if tallest > 0 else 1.0)
             ax.axvline(groups.threshold, color="#333333", linestyle="--", linewidth=0.9)
             ax.annotate(
                 f"cut at {groups.threshold:g}",
@@ -300,7 +311,6 @@ def dendrogram_figure(analysis: AnalysisResult) -> Figure:
             for label, leaf in zip(ax.get_yticklabels(), tree_info["leaves"], strict=True):
                 label.set_color(_KIND_COLOURS.get(kinds.get(techniques[leaf], ""), "#202020"))
             ax.set_xlabel("Jaccard distance of prone sets (average linkage)")
-            ax.set_xlim(left=0)
             ax.tick_params(axis="y", length=0)
             ax.spines["left"].set_visible(False)
             ax.set_title(_POLICY_LABEL[policy], fontsize=10)

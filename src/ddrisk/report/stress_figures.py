@@ -21,6 +21,31 @@ from ddrisk.stress.statistics import StressAnalysis
 
 _RC = {"font.family": "DejaVu Sans", "font.size": 8.0}
 
+LABEL_CHARS = 28
+"""Longest tick label a stress figure shows, ellipsis included: layer and family names come
+from users and attack tools, and an 80-character name would squeeze the heatmap to nothing."""
+
+
+def _label(value: object) -> str:
+    """A layer or family name as a tick label: escaped first, so the bound holds for what is
+    drawn (``\\x1b`` is four characters), then cut with an ellipsis."""
+    text = mpl_text(value)
+    if len(text) <= LABEL_CHARS:
+        return text
+    # Cutting never exposes a "$": mpl_text escapes each one as a pair "\\$".
+    return text[: LABEL_CHARS - 1].rstrip("\\") + "…"
+
+
+def _label_room(labels: list[str]) -> float:
+    """Inches the widest tick label needs, measured in the current font (labels of wide
+    letters such as "MMM" need twice what "iii" does, so a per-character guess would not do)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure, font = TextToPath(), FontProperties()
+    widths = [measure.get_text_width_height_descent(t, font, ismath=False)[0] for t in labels]
+    return max(widths, default=0.0) / 72.0
+
 
 def phi_heatmap_figure(analysis: StressAnalysis) -> Figure:
     """Pairwise phi between layers' misses on harmful items, with cluster-bootstrap intervals.
@@ -39,7 +64,13 @@ def phi_heatmap_figure(analysis: StressAnalysis) -> Figure:
         for a, b in ((i, j), (j, i)):
             values[a, b] = row.phi
             labels[a][b] = text
-    figure = Figure(figsize=(1.6 + 1.25 * size, 1.2 + 1.05 * size), layout="constrained")
+    names = [_label(layer) for layer in layers]
+    room = _label_room(names)
+    # At least wide enough for the (two-line) title and the colour bar beside the cells.
+    figure = Figure(
+        figsize=(max(4.2, 2.0 + 1.25 * size + room), 1.6 + 1.05 * size + 0.5 * room),
+        layout="constrained",
+    )
     axes = figure.add_subplot()
     image = axes.imshow(
         np.ma.masked_invalid(values),
@@ -49,9 +80,9 @@ def phi_heatmap_figure(analysis: StressAnalysis) -> Figure:
     for i in range(size):
         for j in range(size):
             axes.text(j, i, labels[i][j] if i != j else "-", ha="center", va="center", fontsize=7)
-    axes.set_xticks(range(size), [mpl_text(layer) for layer in layers], rotation=30, ha="right")
-    axes.set_yticks(range(size), [mpl_text(layer) for layer in layers])
-    axes.set_title("phi of misses on harmful items (pooled over families)")
+    axes.set_xticks(range(size), names, rotation=30, ha="right")
+    axes.set_yticks(range(size), names)
+    axes.set_title("phi of misses on harmful items\n(pooled over families)")
     figure.colorbar(image, ax=axes, shrink=0.8, label="phi (0 = independent)")
     return figure
 
@@ -105,8 +136,14 @@ def family_miss_figure(analysis: StressAnalysis) -> Figure:
             labels[-1][col[r.family]] = (
                 f"{fixed(r.observed, 2, finite_only=True)}\n{r.all_miss_k}/{r.n}"
             )
+    column_names = [_label(f) for f in families]
+    row_names = [_label(row) for row in rows]
     figure = Figure(
-        figsize=(1.8 + 1.1 * max(len(families), 1), 1.0 + 0.55 * len(rows)), layout="constrained"
+        figsize=(
+            max(3.6, 2.2 + 1.1 * max(len(families), 1) + _label_room(row_names)),
+            1.4 + 0.55 * len(rows) + 0.5 * _label_room(column_names),
+        ),
+        layout="constrained",
     )
     axes = figure.add_subplot()
     image = axes.imshow(
@@ -116,8 +153,8 @@ def family_miss_figure(analysis: StressAnalysis) -> Figure:
         for j in range(len(families)):
             colour = "white" if np.isfinite(values[i, j]) and values[i, j] > 0.6 else "black"
             axes.text(j, i, labels[i][j] or "-", ha="center", va="center", fontsize=7, color=colour)
-    axes.set_xticks(range(len(families)), [mpl_text(f) for f in families], rotation=30, ha="right")
-    axes.set_yticks(range(len(rows)), [mpl_text(row) for row in rows])
+    axes.set_xticks(range(len(families)), column_names, rotation=30, ha="right")
+    axes.set_yticks(range(len(rows)), row_names)
     axes.set_title("miss rate per attack family")
     figure.colorbar(image, ax=axes, shrink=0.8, label="miss rate")
     return figure
