@@ -194,6 +194,61 @@ def _wrap(text: str, width: int = 100) -> str:
     return textwrap.fill(text, width=width, break_long_words=False, break_on_hyphens=False)
 
 
+def audit_example() -> str:
+    """``ddrisk audit`` on the shipped example stack: the summary up to the best additions.
+
+    Shared lineage and the audit questions (long, and listed in docs/audit.md) are cut where
+    marked; every line shown is verbatim output.
+    """
+    args = ["audit", "examples/llm-assistant-stack.yaml"]
+    run = run_ddrisk(args, cwd=ROOT)
+    if run.exit_code != 0:
+        raise RuntimeError(run.output)
+    lines = run.output.splitlines()
+    lineage = next(i for i, line in enumerate(lines) if line.startswith("Shared lineage"))
+    additions = next(i for i, line in enumerate(lines) if line.startswith("Best additions"))
+    priorities = next(i for i, line in enumerate(lines) if line.startswith("Research priorities"))
+    kept = [
+        *lines[:lineage],
+        "[shared lineage and the five audit questions, summed over layers ...]",
+        *lines[additions:priorities],
+        "[research priorities, framework mappings and the audit questions per layer follow]",
+    ]
+    return _text_block("ddrisk " + " ".join(args), "\n".join(kept))
+
+
+def audit_reading() -> str:
+    """The README's reading of the example audit, every number from ``ddrisk audit --json``."""
+    run = run_ddrisk(["audit", "examples/llm-assistant-stack.yaml", "--json"], cwd=ROOT)
+    if run.exit_code != 0:
+        raise RuntimeError(run.output)
+    data = json.loads(run.output)
+    return _wrap(audit_sentence(data)) + "\n"
+
+
+def audit_sentence(data: dict) -> str:
+    """One paragraph from an audit record; kept apart so a test can feed it any record."""
+    risk = data["risk"]
+    layers = risk["n_layers"]
+    additions = data["additions"]
+    text = (
+        f"The {layers} layers behave like {risk['effective_layers']:.1f} independent ones:"
+        f" P(all layers fail) is {risk['probability']:.2f}, against"
+        f" {risk['independence_prediction']:.2f} if they failed independently"
+        f" ({risk['correlation_penalty']:.1f}x)."
+    )
+    if additions.get("best"):
+        text += (
+            f" Within the budget the best additions are {' + '.join(additions['best'])}"
+            f" (cost {additions['cost_best']:g} of {additions['budget']:g}), taking P(all layers"
+            f" fail) from {additions['probability_fixed']:.2f} to"
+            f" {additions['probability_best']:.2f}."
+        )
+    else:
+        text += " No addition within the budget lowers P(all layers fail)."
+    return text
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "show": _command(["show"]),
     "validate-error": validate_error,
@@ -201,6 +256,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "analysis-reading": analysis_reading,
     "risk-stack": _command(["risk", "--stack", "RLHF,RE"]),
     "optimize": _command(["optimize"]),
+    "audit-example": audit_example,
+    "audit-reading": audit_reading,
 }
 
 
