@@ -1,6 +1,7 @@
 """Risk commands: ``risk`` (joint-failure probability), ``optimize`` and ``export mef``.
 
-Thin layer: parse options, call :mod:`ddrisk.risk`, render with rich or as JSON.
+Thin layer: parse options, call :mod:`ddrisk.risk`, print with
+:mod:`ddrisk.report.risk_terminal` or as JSON.
 Every bad input raises :class:`~ddrisk.errors.InputError` (one line, exit 2),
 including malformed numbers, through :class:`_Probability` and friends.
 """
@@ -10,24 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from ddrisk.io.catalog import load_catalog
 from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
 from ddrisk.errors import InputError
-from ddrisk.report.escape import terminal_text as escape
-from ddrisk.risk.assessment import StackRisk, assess_stack
-from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO, MEANINGS
-from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION
-from ddrisk.risk.log_numbers import probability_text
-from ddrisk.risk.parameters import BUILTIN
-
-if TYPE_CHECKING:
-    pass
+from ddrisk.io.catalog import load_catalog
+from ddrisk.risk.assessment import assess_stack
+from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO
 
 OPTIMIZE_SCHEMA = "ddrisk.optimize/1"
 CURVE_SCHEMA = "ddrisk.risk-curve/1"
@@ -143,20 +135,6 @@ def _parameters(options: dict[str, Any]) -> Any:
         residual=options["residual_values"],
     )
     return build_parameters(params_file=options["params_file"], cli=cli)
-
-
-def _fmt(value: float | None, digits: int = 4) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if value == 0:
-        return "0"  # also for -0.0
-    return f"{value:.{digits}g}"
-
-
-def _console() -> Console:
-    return Console(width=max(Console().width, 110), highlight=False)
 
 
 # ---------------------------------------------------------------------------- risk
@@ -303,7 +281,7 @@ def risk(**options: Any) -> None:
         from ddrisk.io.counts import read_stress_counts
 
         counts = read_stress_counts(options["counts_file"])
-    report = build_risk_report(
+    report = assess_stack(
         catalog,
         stack,
         params=params,
@@ -324,7 +302,9 @@ def risk(**options: Any) -> None:
     if options["as_json"]:
         echo_json(report.to_dict())
         return
-    report.render(_console(), full=options["full"])
+    from ddrisk.report.risk_terminal import render_stack_risk, risk_console
+
+    render_stack_risk(report, risk_console(), full=options["full"])
     if options["figure"] is not None:
         click.echo(f"wrote {options['figure']}")
 
@@ -338,7 +318,7 @@ def _checked_structure(structure: Any, stack: list[str], source: Path | None) ->
 
 
 def _paper_example(options: dict[str, Any]) -> None:
-    from ddrisk.risk.dependence import MEANINGS, identical_layers_curve, paper_example
+    from ddrisk.risk.dependence import identical_layers_curve, paper_example
 
     example = paper_example(options["marginal"], options["n_layers"])
     curve = identical_layers_curve(
@@ -353,291 +333,12 @@ def _paper_example(options: dict[str, Any]) -> None:
             {"schema": CURVE_SCHEMA, "paper_example": example.to_dict(), "curve": curve.to_dict()}
         )
         return
-    console = _console()
-    console.print(
-        f"[bold]{example.n_layers} layers, each failing with probability {example.marginal:g}[/]\n"
-        f"  independent:          P(all fail) = {example.marginal:g}^{example.n_layers} = "
-        f"{example.independent:.6g}\n"
-        f"  perfectly correlated: P(all fail) = min marginal = {example.perfectly_correlated:.6g}"
-    )
-    table = Table(title=escape(curve.title), title_justify="left")
-    table.add_column("n", justify="right")
-    for name in curve.series:
-        header = name + (f" (beta={curve.beta:g})" if name == "beta-factor" else "")
-        header += f" (rho={curve.rho:g})" if name == "Gaussian copula" else ""
-        table.add_column(header, justify="right")
-    for index, n in enumerate(curve.n_layers):
-        table.add_row(
-            str(int(n)), *[_fmt(float(values[index])) for values in curve.series.values()]
-        )
-    console.print(table)
-    for name in curve.series:
-        console.print(f"  [bold]{name}[/]: {escape(MEANINGS[name])}")
+    from ddrisk.report.risk_terminal import render_paper_example, risk_console
+
+    console = risk_console()
+    render_paper_example(example, curve, console)
     if options["figure"] is not None:
         console.print(f"wrote {options['figure']}")
-
-
-class RiskReport(StackRisk):
-    """A :class:`~ddrisk.risk.assessment.StackRisk` that can render itself with rich."""
-
-    # ------------------------------------------------------------------ rendering
-    def render(self, console: Console, *, full: bool = False) -> None:
-        resolved = self.resolved
-        console.print(f"[bold]ddrisk risk[/] — model: {escape(resolved.model.name)}")
-        console.print(
-            f"catalog {escape(resolved.catalog_label)} · stack {', '.join(resolved.layers)} · "
-            f"engine {self.engine} · seed {self.seed} · parameters sha256:{resolved.parameters_hash[:12]}"
-        )
-        self._render_parameters(console, full=full)
-        self._render_result(console)
-        self._render_layers(console)
-        self._render_dependence(console)
-        self._render_importance(console)
-        self._render_evidence(console)
-        self._render_uncertainty(console)
-        console.print("[dim]all numbers and parameters: add --json[/]")
-
-    def _render_parameters(self, console: Console, *, full: bool) -> None:
-        resolved = self.resolved
-        table = Table(
-            title="Parameters used (point model = mean of each distribution)", title_justify="left"
-        )
-        for column in ("parameter", "spec", "mean", "source", "used by"):
-            table.add_column(column)
-        used: dict[int, int] = {}
-        for index in [
-            *resolved.q_index.tolist(),
-            *resolved.p_index.ravel().tolist(),
-            *resolved.r_index.tolist(),
-        ]:
-            used[index] = used.get(index, 0) + 1
-        for k, (name, dist, setting) in enumerate(
-            zip(resolved.parameter_names, resolved.distributions, resolved.settings, strict=True)
-        ):
-            where = (
-                setting.source
-                if setting.source == BUILTIN
-                else f"{setting.source} ({setting.where})"
-            )
-            table.add_row(
-                escape(name),
-                escape(dist.spec),
-                _fmt(dist.mean),
-                escape(where),
-                f"{used.get(k, 0)} {'entry' if used.get(k, 0) == 1 else 'entries'}",
-            )
-        console.print(table)
-        if full:
-            cells = Table(title="p[layer, mode] (level)", title_justify="left")
-            cells.add_column("layer")
-            for mode in resolved.modes:
-                cells.add_column(escape(mode), justify="right")
-            for i, layer in enumerate(resolved.layers):
-                cells.add_row(
-                    layer,
-                    *[
-                        f"{resolved.model.p[i, j]:.3g} ({resolved.levels[i][j][:1]})"
-                        for j in range(len(resolved.modes))
-                    ],
-                )
-            console.print(cells)
-        for note in resolved.notes:
-            console.print(f"[yellow]note:[/] {escape(note)}")
-
-    def _render_result(self, console: Console) -> None:
-        result = self.result
-        if result.model.structure is not None:
-            console.print(f"structure: {escape(result.model.structure_name)}")
-        line = f"[bold]P(stack fails) = {probability_text(result.log_probability)}[/]"
-        if result.interval is not None:
-            low, high = result.interval
-            line += (
-                f"  (95 % interval {_fmt(low)} to {_fmt(high)}, s.e. {_fmt(result.standard_error)})"
-            )
-        console.print(line + f"   [dim]engine: {result.engine} ({escape(result.method)})[/]")
-        if result.note:
-            console.print(f"[yellow]note:[/] {escape(result.note)}")
-        n = len(self.resolved.layers)
-        effective = (
-            "undefined" if result.effective_layers is None else _fmt(result.effective_layers, 3)
-        )
-        console.print(
-            f"independence prediction = {probability_text(result.log_independence_prediction)} · "
-            f"correlation penalty = {probability_text(result.log_correlation_penalty)}x · "
-            f"effective independent layers = {effective} of {n}"
-        )
-        console.print(f"[dim]{escape(EFFECTIVE_LAYERS_DEFINITION)}[/]")
-        parts = " · ".join(f"{part}: {how}" for part, how in self.engines.items())
-        if parts:
-            console.print(f"[dim]engines: {escape(parts)}[/]")
-        for note in self.notes:
-            console.print(f"[yellow]note:[/] {escape(note)}")
-
-    def _render_layers(self, console: Console) -> None:
-        table = Table(title="Layers", title_justify="left")
-        for column in (
-            "layer",
-            "P(fail)",
-            "residual r",
-            "prone to",
-            "P without it",
-            "x worse without",
-        ):
-            table.add_column(column, justify="left" if column in {"layer", "prone to"} else "right")
-        for i, layer in enumerate(self.resolved.layers):
-            prone = [
-                m
-                for j, m in enumerate(self.resolved.modes)
-                if self.resolved.levels[i][j] == "prone"
-            ]
-            value = self.values[i]
-            table.add_row(
-                layer,
-                _fmt(float(self.marginals[i])),
-                _fmt(float(self.resolved.model.r[i])),
-                escape(", ".join(prone) or "-"),
-                _fmt(value.probability_without),
-                _fmt(value.ratio, 3),
-            )
-        console.print(table)
-
-    def _render_dependence(self, console: Console) -> None:
-        table = Table(title="Dependence models on the same marginals", title_justify="left")
-        for column in ("model", "parameter", "P(all fail)", "x independence", "effective layers"):
-            table.add_column(
-                column, justify="left" if column in {"model", "parameter"} else "right"
-            )
-        for row in self.dependence.rows:
-            parameter = "-" if row.parameter is None else row.parameter
-            if row.value is not None:
-                parameter = f"{row.parameter} = {row.value:g}"
-            table.add_row(
-                row.model,
-                parameter,
-                probability_text(row.log_probability)
-                if row.probability == 0.0
-                else _fmt(row.probability),
-                probability_text(row.log_ratio_to_independence, 3)
-                if row.probability == 0.0 or not math.isfinite(row.ratio_to_independence)
-                else _fmt(row.ratio_to_independence, 3),
-                _fmt(row.effective_layers, 3),
-            )
-        console.print(table)
-        for row in self.dependence.rows:
-            console.print(f"  [bold]{row.model}[/]: {escape(MEANINGS[row.model])}")
-        implied = self.dependence
-        console.print(
-            f"the failure-mode result equals beta-factor beta = {_fmt(implied.implied_beta, 3)} "
-            f"or Gaussian copula rho = {_fmt(implied.implied_rho, 3)} on these marginals"
-        )
-
-    def _render_importance(self, console: Console) -> None:
-        if self.importance is None:
-            console.print(
-                f"[yellow]importance measures skipped:[/] {escape(self.importance_note or '')}"
-            )
-            return
-        measures = (
-            ("fussell_vesely", "Fussell-Vesely"),
-            ("risk_achievement_worth", "RAW"),
-            ("risk_reduction_worth", "RRW"),
-            ("birnbaum", "Birnbaum"),
-        )
-        priorities = self.importance.research_priorities()
-        table = Table(
-            title="Failure modes: research priority (ranked by Fussell-Vesely, ties by RAW)",
-            title_justify="left",
-        )
-        for column in ("rank", "mode", "q", *(label for _, label in measures)):
-            table.add_column(column, justify="left" if column == "mode" else "right")
-        for _, row in priorities.iterrows():
-            table.add_row(
-                str(row["rank"]),
-                escape(str(row["mode"])),
-                _fmt(row["q"]),
-                *[_fmt(float(row[key])) for key, _ in measures],
-            )
-        console.print(table)
-        layers = self.importance.to_frame("layers")
-        table = Table(
-            title="Layers: importance of each layer's own (residual) failure", title_justify="left"
-        )
-        for column in ("layer", "r", *(label for _, label in measures)):
-            table.add_column(column, justify="left" if column == "layer" else "right")
-        for _, row in layers.iterrows():
-            table.add_row(
-                escape(str(row["layer"])),
-                _fmt(row["r"]),
-                *[_fmt(float(row[key])) for key, _ in measures],
-            )
-        console.print(table)
-
-    def _render_evidence(self, console: Console) -> None:
-        if self.evidence is None:
-            return
-        table = Table(
-            title=f"Stress-test evidence ({escape(self.evidence['counts'].source)})",
-            title_justify="left",
-        )
-        for column in ("value", "prior", "failures / n", "posterior", "posterior mean"):
-            table.add_column(column)
-        for update in self.evidence["updates"]:
-            table.add_row(
-                escape(update.target),
-                escape(f"{update.prior.spec} ({update.prior_basis})"),
-                f"{update.failures} / {update.n}",
-                update.posterior.spec,
-                _fmt(update.posterior.mean),
-            )
-        console.print(table)
-        joint = self.evidence["joint"]
-        if joint is not None:
-            console.print(
-                f"joint counts: {joint['failures']} of {joint['n']} items missed by every layer -> "
-                f"posterior {joint['posterior']} (mean {_fmt(joint['posterior_mean'])}); the model's "
-                f"P(stack fails) sits at its {100 * joint['model_quantile']:.1f} % point"
-            )
-
-    def _render_uncertainty(self, console: Console) -> None:
-        result = self.uncertainty
-        if result is None:
-            return
-        table = Table(
-            title=f"Uncertainty: {result.n_draws} Monte Carlo draws, seed {result.seed}",
-            title_justify="left",
-        )
-        for column in ("output", "mean", "5 %", "50 %", "95 %"):
-            table.add_column(column, justify="left" if column == "output" else "right")
-        for name, summary in result.summary().items():
-            table.add_row(name, *[_fmt(summary[k]) for k in ("mean", "p05", "p50", "p95")])
-        console.print(table)
-        if result.tornado:
-            tornado = Table(
-                title="Tornado: P(stack fails) with one input at its 5th / 95th percentile, others at "
-                "their means; spearman = rank correlation over the draws",
-                title_justify="left",
-            )
-            for column in ("input", "spec", "P at 5 %", "P at 95 %", "swing", "spearman"):
-                tornado.add_column(
-                    column, justify="left" if column in {"input", "spec"} else "right"
-                )
-            for row in result.tornado:
-                tornado.add_row(
-                    escape(row.parameter),
-                    escape(row.spec),
-                    _fmt(row.probability_at_low),
-                    _fmt(row.probability_at_high),
-                    _fmt(row.swing),
-                    f"{row.spearman:+.2f}",
-                )
-            console.print(tornado)
-        elif result.n_draws:
-            console.print("no parameter is uncertain: give a distribution (e.g. --q 'beta(2,18)')")
-
-
-def build_risk_report(catalog: Any, stack: list[str], **options: Any) -> RiskReport:
-    """:func:`~ddrisk.risk.assessment.assess_stack`, with rich rendering attached."""
-    return RiskReport(**vars(assess_stack(catalog, stack, **options)))
 
 
 # ---------------------------------------------------------------------------- optimize
@@ -697,54 +398,9 @@ def optimize(**options: Any) -> None:
     if options["as_json"]:
         echo_json({"schema": OPTIMIZE_SCHEMA, "results": [r.to_dict() for r in results]})
         return
-    console = _console()
-    first = results[0]
-    console.print(f"[bold]ddrisk optimize[/] — model: {escape(first.model)}")
-    console.print(
-        f"catalog {escape(first.catalog)} · parameters sha256:{first.parameters_sha256[:12]}"
-    )
-    console.print(f"method: {escape(first.method)}")
-    console.print(
-        "parameters: "
-        + ", ".join(f"{name} {escape(info['spec'])}" for name, info in first.parameters.items())
-        + " (sources: --json)"
-    )
-    console.print("costs: " + ", ".join(f"{k} {v:g}" for k, v in first.costs.items()))
-    table = Table(title="Best stacks", title_justify="left")
-    for column in ("constraint", "best stack", "P(stack fails)", "cost", "stacks evaluated"):
-        table.add_column(
-            column,
-            justify="right" if column in {"P(stack fails)", "cost", "stacks evaluated"} else "left",
-        )
-    for result in results:
-        constraint = ", ".join(
-            f"budget <= {v:g}" if k == "budget" else f"layers <= {int(v)}"
-            for k, v in result.constraint.items()
-        )
-        table.add_row(
-            constraint,
-            ", ".join(result.stack) or "(none affordable)",
-            _fmt(result.probability),
-            f"{result.cost:g}",
-            str(result.evaluated),
-        )
-    console.print(table)
-    best = results[-1] if len(results) > 1 else results[0]
-    if best.marginal_values:
-        values = Table(
-            title=f"Marginal value of each layer in {', '.join(best.stack)}", title_justify="left"
-        )
-        for column in ("layer", "P without it", "P with it", "difference", "ratio"):
-            values.add_column(column, justify="left" if column == "layer" else "right")
-        for value in best.marginal_values:
-            values.add_row(
-                value.layer,
-                _fmt(value.probability_without),
-                _fmt(value.probability_with),
-                _fmt(value.difference),
-                _fmt(value.ratio, 3),
-            )
-        console.print(values)
+    from ddrisk.report.risk_terminal import render_optimization, risk_console
+
+    render_optimization(results, risk_console())
 
 
 def _restrict(catalog: Any, techniques: list[str]) -> Any:
