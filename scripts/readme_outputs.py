@@ -249,6 +249,46 @@ def audit_sentence(data: dict) -> str:
     return text
 
 
+GOLDEN_LOGS = (
+    "tests/fixtures/golden/inspect/guard_stack.eval",
+    "tests/fixtures/golden/promptfoo/results.json",
+    "tests/fixtures/golden/garak/repeat.report.jsonl tests/fixtures/golden/garak/scripted.report.jsonl",
+)
+
+
+def imports() -> str:
+    """``ddrisk stress analyze`` on the real tool logs of tests/fixtures/golden: the per-layer table.
+
+    Everything after the per-layer table (pairs, stack, families, warnings) is cut where marked.
+    """
+    parts = []
+    for files in GOLDEN_LOGS:
+        args = ["stress", "analyze", *files.split()]
+        run = run_ddrisk(args, cwd=ROOT)
+        if run.exit_code != 0:
+            raise RuntimeError(run.output)
+        lines = [line.rstrip() for line in run.output.splitlines()]
+        end = next(i for i, line in enumerate(lines) if line.strip().startswith("pairs on"))
+        parts.append("$ ddrisk " + " ".join(args))
+        parts.extend(lines[:end])
+        parts.append("[pairs, the stack, families and warnings follow]")
+        parts.append("")
+    return "```text\n" + "\n".join(parts).rstrip("\n") + "\n```\n"
+
+
+def raters_agree() -> str:
+    """``ddrisk raters agree`` on the illustrative rater files: the whole-matrix agreement table."""
+    files = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples" / "raters").glob("*.yaml"))
+    args = ["raters", "agree", *files]
+    run = run_ddrisk(args, cwd=ROOT)
+    if run.exit_code != 0:
+        raise RuntimeError(run.output)
+    lines = [line.rstrip() for line in run.output.splitlines()]
+    end = next(i for i, line in enumerate(lines) if "Pairwise agreement" in line)
+    kept = [*lines[:end], "[pairwise agreement and the cells that split the raters follow]"]
+    return _text_block("ddrisk raters agree examples/raters/*.yaml", "\n".join(kept))
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "show": _command(["show"]),
     "validate-error": validate_error,
@@ -258,6 +298,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "optimize": _command(["optimize"]),
     "audit-example": audit_example,
     "audit-reading": audit_reading,
+    "imports": imports,
+    "raters-agree": raters_agree,
 }
 
 
