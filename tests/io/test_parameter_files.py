@@ -13,7 +13,7 @@ from ddrisk.io.catalog import load_catalog
 from ddrisk.io.counts import read_stress_counts
 from ddrisk.io.parameters import build_parameters, read_parameter_file
 from ddrisk.risk import assess_stack, optimize_stack, propagate_uncertainty, resolve_parameters
-from ddrisk.risk.uncertainty import StressCounts, StressCountsFile
+from ddrisk.risk.evidence import StressCounts, StressCountsFile
 
 
 def test_duplicate_key_in_a_parameter_file_is_rejected(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from ddrisk.catalog.model import Level
 from ddrisk.raters import disagreement_uncertainty, pool_ratings, surviving_conclusions
 from ddrisk.risk import compute_stack_failure, resolve_parameters
-from ddrisk.risk.uncertainty import EmpiricalDistribution
+from ddrisk.risk.distributions import EmpiricalDistribution
 from tests.raters.helpers import base_catalog, panel
 
 P, N, U = "prone", "not_prone", "unclear"

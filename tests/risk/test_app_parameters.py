@@ -13,15 +13,15 @@ from ddrisk.cli._parse import parameters_from_cli
 from ddrisk.errors import InputError
 from ddrisk.io.parameters import build_parameters
 from ddrisk.io.parameters import read_parameter_file as load_parameter_file
+from ddrisk.risk.distributions import BetaDistribution, FixedValue
+from ddrisk.risk.evidence import apply_stress_counts, parse_stress_counts
 from ddrisk.risk.parameters import (
     DEFAULT_P,
     DEFAULT_Q,
     DEFAULT_RESIDUAL,
     RiskParameters,
-    apply_stress_counts,
     resolve_parameters,
 )
-from ddrisk.risk.uncertainty import BetaDistribution, FixedValue, parse_stress_counts
 from tests.conftest import make_catalog
 
 

@@ -9,24 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ddrisk.errors import InputError
 from ddrisk.cli._parse import parameters_from_cli
+from ddrisk.errors import InputError
 from ddrisk.io.counts import read_stress_counts as load_stress_counts
 from ddrisk.io.parameters import build_parameters
-from ddrisk.risk.parameters import resolve_parameters
-from ddrisk.risk.uncertainty import (
+from ddrisk.risk.distributions import (
     BetaDistribution,
     FixedValue,
     Interval90,
     LogUniformDistribution,
-    StressCounts,
     UniformDistribution,
-    beta_posterior,
-    joint_posterior,
     parse_distribution,
-    prior_as_beta,
-    propagate_uncertainty,
 )
+from ddrisk.risk.evidence import StressCounts, beta_posterior, joint_posterior, prior_as_beta
+from ddrisk.risk.parameters import resolve_parameters
+from ddrisk.risk.propagation import propagate_uncertainty
 from tests.conftest import make_catalog
 from tests.risk.support import brute_evaluate, brute_force_probability
 

@@ -349,7 +349,7 @@ def test_degenerate_inputs_give_warnings_not_crashes(blocked, harmful, expected_
 
 
 def test_counts_for_risk_is_accepted_by_the_risk_module():
-    uncertainty = pytest.importorskip("ddrisk.risk.uncertainty")
+    uncertainty = pytest.importorskip("ddrisk.risk.evidence")
     parsed = uncertainty.parse_stress_counts(counts_for_risk(hand_matrix()), source="test")
     assert parsed.layers["B"].failures == 4 and parsed.layers["B"].n == 7
     assert (parsed.joint.failures, parsed.joint.n) == (2, 7)

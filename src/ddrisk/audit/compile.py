@@ -33,6 +33,7 @@ from ddrisk.catalog.model import (
     Rating,
     Technique,
 )
+from ddrisk.risk.distributions import FixedValue
 from ddrisk.risk.optimize import DEFAULT_COSTS
 from ddrisk.risk.parameters import (
     PartialParameters,
@@ -40,7 +41,6 @@ from ddrisk.risk.parameters import (
     Setting,
     parameters_from_mapping,
 )
-from ddrisk.risk.uncertainty import FixedValue
 
 STACK_RATER = "stack-owner"
 LINEAGE_RATER = "lineage"

@@ -22,8 +22,9 @@ from ddrisk.audit.priorities import Impact, PrioritiesResult, research_prioritie
 from ddrisk.audit.questions import QuestionResult, answer_questions
 from ddrisk.catalog.model import Level
 from ddrisk.risk import StackRisk, assess_stack, compute_stack_failure, resolve_parameters
+from ddrisk.risk.distributions import FixedValue
+from ddrisk.risk.evidence import StressCountsFile
 from ddrisk.risk.parameters import PartialParameters, Setting
-from ddrisk.risk.uncertainty import FixedValue, StressCountsFile
 
 AUDIT_FORMAT = "ddrisk.audit/1"
 DEFAULT_DRAWS = 1000

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 
 from ddrisk.catalog.model import Level, SafetyTax
 from ddrisk.errors import InputError
+from ddrisk.risk.distributions import parse_distribution
 from ddrisk.risk.optimize import DEFAULT_COSTS
 from ddrisk.risk.parameters import PartialParameters, Setting
-from ddrisk.risk.uncertainty import parse_distribution
 
 COMMAND_LINE = "command line"
 

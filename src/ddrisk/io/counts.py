@@ -1,4 +1,4 @@
-"""Read stress-test counts files (JSON, or YAML) into :class:`~ddrisk.risk.uncertainty.StressCountsFile`.
+"""Read stress-test counts files (JSON, or YAML) into :class:`~ddrisk.risk.evidence.StressCountsFile`.
 
 The format is tiny. Either per layer only::
 
@@ -13,7 +13,7 @@ layer's residual ``r``; add ``"mode": "DEC-AL"`` to an entry when its items exer
 failure mode, and they update the cell ``p[layer, mode]`` instead. ``ddrisk stress analyze
 --counts-out`` writes such a file. The file is read through :mod:`ddrisk.io.documents` (limits,
 duplicate keys rejected) and validated by the pure
-:func:`~ddrisk.risk.uncertainty.parse_stress_counts`.
+:func:`~ddrisk.risk.evidence.parse_stress_counts`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ddrisk.io.documents import read_document
-from ddrisk.risk.uncertainty import StressCountsFile, parse_stress_counts
+from ddrisk.risk.evidence import StressCountsFile, parse_stress_counts
 
 
 def read_stress_counts(path: str | Path) -> StressCountsFile:

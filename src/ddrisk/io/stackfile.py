@@ -23,7 +23,7 @@ from ddrisk.errors import InputError
 from ddrisk.io.catalog import load_catalog
 from ddrisk.io.counts import read_stress_counts
 from ddrisk.io.documents import LocatedDocument, parse_document, read_document
-from ddrisk.risk.uncertainty import StressCountsFile
+from ddrisk.risk.evidence import StressCountsFile
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Expert disagreement as uncertainty in the risk model.
 
 Each cell of the stack becomes a distribution over the raters who rated it (equal weight per
-rater: :class:`~ddrisk.risk.uncertainty.EmpiricalDistribution`), and the risk model's own Monte
-Carlo propagation (:func:`ddrisk.risk.uncertainty.propagate_uncertainty`) turns those into an
+rater: :class:`~ddrisk.risk.distributions.EmpiricalDistribution`), and the risk model's own Monte
+Carlo propagation (:func:`ddrisk.risk.propagation.propagate_uncertainty`) turns those into an
 interval for P(stack fails). A rater's value for a cell is the probability they stated, or their
 level's default probability when they gave only a level. Cells draw independently of each
 other (a draw may take one rater's view of one cell and another rater's of the next); each
@@ -22,7 +22,7 @@ from ddrisk.raters.pooling import DEFAULT_RULE, POOLING_RULES, pool_ratings, rat
 
 if TYPE_CHECKING:
     from ddrisk.risk.parameters import RiskParameters
-    from ddrisk.risk.uncertainty import UncertaintyResult
+    from ddrisk.risk.propagation import UncertaintyResult
 
 DEFAULT_DRAWS = 2000
 
@@ -71,9 +71,10 @@ def disagreement_uncertainty(
     reference_rule: str = DEFAULT_RULE,
 ) -> DisagreementRisk:
     """Propagate the raters' spread on every cell of ``stack`` to P(stack fails)."""
+    from ddrisk.risk.distributions import EmpiricalDistribution
     from ddrisk.risk.engine import compute_stack_failure
     from ddrisk.risk.parameters import RiskParameters, Setting, resolve_parameters
-    from ddrisk.risk.uncertainty import EmpiricalDistribution, propagate_uncertainty
+    from ddrisk.risk.propagation import propagate_uncertainty
 
     params = params or RiskParameters()
     level_p = {level: setting.value.mean for level, setting in params.p_levels.items()}

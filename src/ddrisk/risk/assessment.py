@@ -22,11 +22,12 @@ if TYPE_CHECKING:
     from ddrisk.catalog import Catalog
     from ddrisk.risk.dependence import DependenceComparison, DependenceCurve
     from ddrisk.risk.engine import StackFailure
+    from ddrisk.risk.evidence import StressCountsFile
     from ddrisk.risk.importance import ImportanceMeasures
     from ddrisk.risk.optimize import LayerValue
     from ddrisk.risk.parameters import ResolvedParameters, RiskParameters
+    from ddrisk.risk.propagation import UncertaintyResult
     from ddrisk.risk.structure import Node
-    from ddrisk.risk.uncertainty import StressCountsFile, UncertaintyResult
 
 RISK_SCHEMA = "ddrisk.risk/1"
 DEFAULT_DRAWS = 20_000
@@ -130,10 +131,11 @@ def assess_stack(
     """
     from ddrisk.risk.dependence import compare_dependence_models, stack_curve
     from ddrisk.risk.engine import compute_stack_failure
+    from ddrisk.risk.evidence import apply_stress_counts, joint_posterior
     from ddrisk.risk.exact import BudgetExceeded
     from ddrisk.risk.importance import importance_measures
-    from ddrisk.risk.parameters import RiskParameters, apply_stress_counts, resolve_parameters
-    from ddrisk.risk.uncertainty import joint_posterior, propagate_uncertainty
+    from ddrisk.risk.parameters import RiskParameters, resolve_parameters
+    from ddrisk.risk.propagation import propagate_uncertainty
 
     params = params if params is not None else RiskParameters()
     evidence: dict[str, Any] | None = None

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, optimize, special
 
+from ddrisk._jsonnum import json_number
 from ddrisk.risk.effective import (
     EFFECTIVE_LAYERS_DEFINITION,
     effective_from_probability,
@@ -59,7 +60,6 @@ from ddrisk.risk.effective import (
 )
 from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.model import FailureModeModel
-from ddrisk.risk.uncertainty import json_number
 
 INDEPENDENCE = "independence"
 PERFECT = "perfect correlation"

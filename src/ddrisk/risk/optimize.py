@@ -25,11 +25,11 @@ from typing import Any
 
 import pandas as pd
 
+from ddrisk._jsonnum import json_number
 from ddrisk.catalog.model import Catalog, SafetyTax
 from ddrisk.errors import InputError
 from ddrisk.risk.model import FailureModeModel
 from ddrisk.risk.parameters import RiskParameters, resolve_parameters
-from ddrisk.risk.uncertainty import json_number
 
 DEFAULT_COSTS: dict[SafetyTax, float] = {tax: tax.rank for tax in SafetyTax}
 MAX_EXACT_TECHNIQUES = 20

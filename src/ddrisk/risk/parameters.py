@@ -25,7 +25,7 @@ mode or layer before the ``default``. Later sources win over earlier ones:
 built-in defaults, then a parameter file, then command-line options
 (:func:`merge_parameters`; files are read by :mod:`ddrisk.io.parameters`, options
 parsed by :mod:`ddrisk.cli._parse`: this module takes Python objects only). Any value
-may be a distribution (see :mod:`ddrisk.risk.uncertainty`); the point model uses
+may be a distribution (see :mod:`ddrisk.risk.distributions`); the point model uses
 each distribution's mean, which is the probability a single forecast would use.
 
 Parameter file (YAML or JSON)::
@@ -42,7 +42,7 @@ Parameter file (YAML or JSON)::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,16 +60,12 @@ from pydantic import (
 from ddrisk._hashing import object_sha256
 from ddrisk.catalog.model import Catalog, Level
 from ddrisk.errors import InputError
-from ddrisk.risk.model import MODEL_NAME, FailureModeModel
-from ddrisk.risk.uncertainty import (
-    BetaDistribution,
+from ddrisk.risk.distributions import (
     Distribution,
     FixedValue,
-    StressCountsFile,
-    beta_posterior,
     parse_distribution,
-    prior_as_beta,
 )
+from ddrisk.risk.model import MODEL_NAME, FailureModeModel
 
 DEFAULT_Q = 0.1
 DEFAULT_P = {Level.PRONE: 0.9, Level.UNCLEAR: 0.5, Level.NOT_PRONE: 0.05}
@@ -523,74 +519,3 @@ def resolve_parameters(
         model=model,
         notes=tuple(notes),
     )
-
-
-# ---------------------------------------------------------------------------- stress evidence
-@dataclass(frozen=True)
-class PosteriorUpdate:
-    """One Beta update from stress-test counts: which value, prior, counts, posterior."""
-
-    target: str
-    prior: BetaDistribution
-    prior_basis: str
-    failures: int
-    n: int
-    posterior: BetaDistribution
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "prior": self.prior.spec,
-            "prior_basis": self.prior_basis,
-            "failures": self.failures,
-            "n": self.n,
-            "posterior": self.posterior.spec,
-            "posterior_mean": self.posterior.mean,
-        }
-
-
-def apply_stress_counts(
-    params: RiskParameters,
-    counts: StressCountsFile,
-    catalog: Catalog,
-    *,
-    prior_strength: float = 2.0,
-) -> tuple[RiskParameters, tuple[PosteriorUpdate, ...]]:
-    """Replace each counted value by its Beta posterior (prior = the current judgment).
-
-    Layer counts update ``residual.<layer>``; counts with a ``mode`` update the
-    cell ``p.cells.<layer>.<mode>``. The prior is the value the parameters would
-    otherwise use, turned into a Beta by :func:`~ddrisk.risk.uncertainty.prior_as_beta`.
-    """
-    techniques, modes = catalog.technique_ids, catalog.failure_mode_ids
-    r_layers = dict(params.r_layers)
-    p_cells = dict(params.p_cells)
-    updates = []
-    for raw_layer, entry in counts.layers.items():
-        where_setting = Setting(FixedValue(0.0), counts.source, f"layers.{raw_layer}")
-        layer = _resolve_id(raw_layer, techniques, where_setting, "technique")
-        if entry.mode is None:
-            current = r_layers.get(layer, params.r_default).value
-            target = f"residual.{layer}"
-        else:
-            mode = _resolve_id(
-                entry.mode, modes, replace(where_setting, where=f"{raw_layer}.mode"), "failure mode"
-            )
-            rating = catalog.rating(layer, mode)
-            if (layer, mode) in p_cells:
-                current = p_cells[(layer, mode)].value
-            elif rating.probability is not None:
-                current = FixedValue(rating.probability)
-            else:
-                current = params.p_levels[rating.effective_level].value
-            target = f"p.cells.{layer}.{mode}"
-        prior, basis = prior_as_beta(current, strength=prior_strength)
-        posterior = beta_posterior(prior, entry.failures, entry.n)
-        setting = Setting(posterior, counts.source, f"{raw_layer} ({entry.failures} of {entry.n})")
-        if entry.mode is None:
-            r_layers[layer] = setting
-        else:
-            p_cells[(layer, mode)] = setting
-        updates.append(PosteriorUpdate(target, prior, basis, entry.failures, entry.n, posterior))
-    updated = replace(params, r_layers=r_layers, p_cells=p_cells)
-    return updated, tuple(updates)

@@ -75,7 +75,7 @@ def test_queries_to_first_bypass_curve(analysis) -> None:
 
 
 def test_counts_for_risk_carry_the_adaptive_rates(analysis) -> None:
-    from ddrisk.risk.uncertainty import parse_stress_counts
+    from ddrisk.risk.evidence import parse_stress_counts
 
     counts = parse_stress_counts(analysis.counts_for_risk())
     assert counts.layers["A"].failures == 10 and counts.layers["C"].n == 20
