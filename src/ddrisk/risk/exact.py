@@ -30,6 +30,16 @@ connected components, whose failure probabilities multiply. Probabilities are su
 non-negative terms (no inclusion-exclusion), tables are rescaled as they are built, and the
 component product is taken in log space, so results are accurate far below ``1e-300``;
 ``log_probability`` stays finite where ``probability`` underflows.
+
+Why one module: the methods are not independent back ends but one compiler with three code
+generators. They share the reduction and component split (``_reduce``), the mode-sharing graph
+and its min-fill elimination order (the DP's plan, and reversed one of the BDD's candidate
+orderings), the budget logic (:class:`BudgetExceeded`, the state and node budgets, the width
+check that decides before any table is built), and :func:`stack_failure_probability`, which
+hands each reduced component to inclusion-exclusion over layers (:mod:`ddrisk.risk.layer_inclusion`,
+for dense components), then DP, then the BDD when the previous one runs over its budget. Split
+into files, each method would import the others' private types and the fallback would span
+three modules; kept together, the shared compilation reads top to bottom once.
 """
 
 from __future__ import annotations
