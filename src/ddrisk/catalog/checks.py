@@ -7,10 +7,11 @@ into a line number of the user's file.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ddrisk.catalog.model import Catalog
+    from ddrisk.catalog.model import Catalog, FailureMode, Technique
 
 Problem = tuple[tuple[Any, ...], str, str]
 
@@ -56,10 +57,11 @@ def catalog_problems(catalog: Catalog) -> list[Problem]:
     ]
 
     known_refs = set(reference_keys)
-    for kind, entries in (
+    referring: tuple[tuple[str, Sequence[Technique | FailureMode]], ...] = (
         ("techniques", catalog.techniques),
         ("failure_modes", catalog.failure_modes),
-    ):
+    )
+    for kind, entries in referring:
         for i, entry in enumerate(entries):
             for j, key in enumerate(entry.references):
                 if key not in known_refs:
