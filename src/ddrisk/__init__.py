@@ -31,7 +31,22 @@ _EXPORTS = {
     "technique_groups": "ddrisk.analysis",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+# A literal list (not built from _EXPORTS) so that linters and type checkers see the public names.
+__all__ = [
+    "Catalog",
+    "DdriskError",
+    "InputError",
+    "UnclearPolicy",
+    "__version__",
+    "analyze",
+    "best_stacks",
+    "failure_mode_priorities",
+    "load_catalog",
+    "pairwise_overlap",
+    "robustness",
+    "stack_coverage",
+    "technique_groups",
+]
 
 if TYPE_CHECKING:
     from ddrisk.analysis import (
@@ -45,8 +60,8 @@ if TYPE_CHECKING:
         technique_groups,
     )
     from ddrisk.catalog import Catalog
-    from ddrisk.io.catalog import load_catalog
     from ddrisk.errors import DdriskError, InputError
+    from ddrisk.io.catalog import load_catalog
 
 
 def __getattr__(name: str) -> Any:

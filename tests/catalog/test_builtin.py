@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ddrisk.catalog import Level
-from ddrisk.io.catalog import DEFAULT_CATALOG, builtin_catalog_names, dump_catalog, load_catalog, parse_catalog
+from ddrisk.io.catalog import (
+    DEFAULT_CATALOG,
+    builtin_catalog_names,
+    dump_catalog,
+    load_catalog,
+    parse_catalog,
+)
 
 # Table 1 as the reference gives it: V prone (✗), N not prone (✓), U unclear (?).
 MODES = ["S-TAX", "CAP-DEV", "DEC-AL", "COLL", "EM-MIS", "EVAL-DIFF", "AL-GEN"]

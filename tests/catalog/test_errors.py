@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ddrisk.io.catalog import dump_catalog, load_catalog
 from ddrisk.cli import main
 from ddrisk.errors import InputError
+from ddrisk.io.catalog import dump_catalog, load_catalog
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from ddrisk.io.catalog import dump_catalog
 from ddrisk.cli import main
+from ddrisk.io.catalog import dump_catalog
 
 
 def run(*args: str):

@@ -7,9 +7,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from ddrisk.io.catalog import load_catalog
 from ddrisk.cli import main
 from ddrisk.cli.risk_cmds import COMMANDS
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.mef import mef_to_model, validate_mef
 from ddrisk.risk.engine import compute_stack_failure
 from ddrisk.risk.optimize import optimize_stack

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ddrisk.io.catalog import load_catalog
 from ddrisk.cli import main
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.raterfile import load_rater_panel, read_rater_file
 from ddrisk.report.build import build_report
 from ddrisk.report.raters_sections import raters_input

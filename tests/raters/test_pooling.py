@@ -7,8 +7,8 @@ import math
 import pytest
 
 import ddrisk
-from ddrisk.io.catalog import dump_catalog, parse_catalog
 from ddrisk.catalog.model import Level
+from ddrisk.io.catalog import dump_catalog, parse_catalog
 from ddrisk.raters import POOLING_RULES, compare_pooling, pool_ratings
 from ddrisk.raters.pooling import pool_levels, pool_probabilities
 from ddrisk.risk import compute_stack_failure, resolve_parameters

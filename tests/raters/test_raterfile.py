@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ddrisk.io.catalog import load_catalog
 from ddrisk.cli import main
 from ddrisk.errors import InputError
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.raterfile import (
     dump_rater_file,
     load_rater_panel,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ddrisk.io.catalog import load_catalog
 from ddrisk.errors import InputError
+from ddrisk.io.catalog import load_catalog
 from ddrisk.io.raterfile import dump_rater_file, rater_template, read_rater_file
 
 

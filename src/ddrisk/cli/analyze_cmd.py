@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from ddrisk.analysis import analyze as run_analysis
-from ddrisk.io.catalog import load_catalog
 from ddrisk.cli._common import (
     catalog_option,
     echo_json,
@@ -15,6 +14,7 @@ from ddrisk.cli._common import (
     parse_id_list,
     structural_options,
 )
+from ddrisk.io.catalog import load_catalog
 
 
 @click.command()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ddrisk.io.catalog import catalog_json_schema, load_catalog
 from ddrisk.cli._common import catalog_option, echo_json
+from ddrisk.io.catalog import catalog_json_schema, load_catalog
 from ddrisk.report.escape import plain_terminal_text
 
 

@@ -346,6 +346,7 @@ def default_dataset_install_hint() -> str:
 
 # -- user files ---------------------------------------------------------------
 
+
 def load_items_file(path: str | Path) -> StressDataset:
     """User items from a JSONL, JSON or CSV/TSV file: :func:`ddrisk.io.items.read_items_file`."""
     from ddrisk.io.items import read_items_file
