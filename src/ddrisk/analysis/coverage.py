@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
 from ddrisk.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXHAUSTIVE_LIMIT = 20
 
@@ -158,6 +159,8 @@ class BestStacksResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = []
         for policy, by_k in self.ranked.items():
             for k, stacks in by_k.items():

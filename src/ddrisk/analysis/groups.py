@@ -29,17 +29,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
+from ddrisk.analysis._linkage import average_linkage, flat_clusters
 from ddrisk.analysis.overlap import jaccard
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
 from ddrisk.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_THRESHOLD = 0.2
 DEFAULT_COMPLEMENTARY_MAX_SHARED = 1
@@ -102,6 +103,8 @@ class GroupsResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = []
         for policy, groups in self.groups.items():
             for number, group in enumerate(groups, start=1):
@@ -156,11 +159,10 @@ def _clusters(
     """Cluster labels (catalog positions) and the tree, computed in the canonical order."""
     n = len(masks)
     order = _canonical_order(profile) if order is None else order
-    sorted_tree = linkage(
-        squareform(_distance_matrix([masks[i] for i in order]), checks=False), method="average"
-    )
+    rows = average_linkage(_distance_matrix([masks[i] for i in order]).tolist())
+    sorted_tree = np.array(rows, dtype=float).reshape(n - 1, 4)
     labels = np.empty(n, dtype=int)
-    labels[order] = fcluster(sorted_tree, t=threshold, criterion="distance")
+    labels[order] = flat_clusters(rows, threshold)
     return labels, sorted_tree, order
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def jaccard(a: int, b: int) -> float:
@@ -89,10 +90,14 @@ class OverlapResult:
         return {"policy": self.policy, "pairs": grouped}
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame([p.to_dict() for p in self.pairs])
 
     def matrix(self, metric: str = "shared_count", policy: str = "pessimistic") -> pd.DataFrame:
         """Symmetric technique x technique table of one metric."""
+        import pandas as pd
+
         names = list(self.techniques)
         table = pd.DataFrame(index=names, columns=names, dtype=float)
         for pair in self.pairs:

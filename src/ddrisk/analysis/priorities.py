@@ -11,14 +11,16 @@ passes straight through.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ddrisk.analysis.coverage import BestStacksResult, best_stacks_from_profile
 from ddrisk.analysis.profile import Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STACK_SIZES = 3
 
@@ -63,6 +65,8 @@ class PrioritiesResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = []
         for policy, modes in self.priorities.items():
             for m in modes:

@@ -16,16 +16,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from itertools import product
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ddrisk.analysis.coverage import best_stacks_from_profile
 from ddrisk.analysis.groups import DEFAULT_THRESHOLD, groups_from_profile
 from ddrisk.analysis.priorities import STACK_SIZES, priorities_from_profile
 from ddrisk.analysis.profile import NOT_PRONE, PRONE, UNCLEAR, Profile, UnclearPolicy
 from ddrisk.catalog.model import Catalog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONCLUSIONS = ("groups", "best_pair", "best_affordable_pair", "top_priority")
 _LEVEL_NAME = {PRONE: "prone", NOT_PRONE: "not_prone", UNCLEAR: "unclear"}
@@ -136,6 +138,8 @@ class RobustnessResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame([c.to_dict() for c in self.single_cell_changes])
 
 

@@ -7,6 +7,7 @@ finding that does not hold there is reported as not holding).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -265,11 +266,12 @@ def _arithmetic(profile: Profile, policies: list[str]) -> Finding:
     independent ones would. The finding holds when pairs of techniques share more failure modes
     than independence predicts from how many modes each is prone to.
     """
-    from ddrisk.risk.dependence import comonotone_all_fail, independent_all_fail
-
     marginals = [PAPER_LAYER_FAILURE] * PAPER_LAYERS
-    independent = independent_all_fail(marginals)
-    correlated = comonotone_all_fail(marginals)
+    # The two bounds of ddrisk.risk.dependence (independent_all_fail: the product;
+    # comonotone_all_fail: the minimum), written out here so that ``ddrisk analyze`` does not
+    # load the risk package and scipy for two lines of arithmetic; a test keeps them equal.
+    independent = float(math.prod(marginals))
+    correlated = float(min(marginals))
     n_modes = len(profile.modes)
     texts, holds = {}, {}
     numbers: dict[str, Any] = {

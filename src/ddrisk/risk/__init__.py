@@ -10,15 +10,29 @@ The entry points: build a :class:`FailureModeModel` from a catalog and a stack w
 ``ddrisk report`` do.
 """
 
-from ddrisk.risk.assessment import StackRisk, assess_stack
-from ddrisk.risk.dependence import compare_dependence_models
-from ddrisk.risk.engine import StackFailure, compute_stack_failure
-from ddrisk.risk.exact import BudgetExceeded
-from ddrisk.risk.importance import ImportanceMeasures, importance_measures
-from ddrisk.risk.model import FailureModeModel
-from ddrisk.risk.optimize import optimize_stack
-from ddrisk.risk.parameters import RiskParameters, resolve_parameters
-from ddrisk.risk.uncertainty import propagate_uncertainty
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ddrisk._lazy import lazy_exports
+
+# Names load their module on first use: ``import ddrisk.risk.effective`` (or the analysis
+# package) must not pay for pandas and scipy.stats through this package's ``__init__``.
+_EXPORTS = {
+    "StackRisk": "ddrisk.risk.assessment",
+    "assess_stack": "ddrisk.risk.assessment",
+    "compare_dependence_models": "ddrisk.risk.dependence",
+    "StackFailure": "ddrisk.risk.engine",
+    "compute_stack_failure": "ddrisk.risk.engine",
+    "BudgetExceeded": "ddrisk.risk.exact",
+    "ImportanceMeasures": "ddrisk.risk.importance",
+    "importance_measures": "ddrisk.risk.importance",
+    "FailureModeModel": "ddrisk.risk.model",
+    "optimize_stack": "ddrisk.risk.optimize",
+    "RiskParameters": "ddrisk.risk.parameters",
+    "resolve_parameters": "ddrisk.risk.parameters",
+    "propagate_uncertainty": "ddrisk.risk.propagation",
+}
 
 __all__ = [
     "BudgetExceeded",
@@ -35,3 +49,17 @@ __all__ = [
     "propagate_uncertainty",
     "resolve_parameters",
 ]
+
+if TYPE_CHECKING:
+    from ddrisk.risk.assessment import StackRisk, assess_stack
+    from ddrisk.risk.dependence import compare_dependence_models
+    from ddrisk.risk.engine import StackFailure, compute_stack_failure
+    from ddrisk.risk.exact import BudgetExceeded
+    from ddrisk.risk.importance import ImportanceMeasures, importance_measures
+    from ddrisk.risk.model import FailureModeModel
+    from ddrisk.risk.optimize import optimize_stack
+    from ddrisk.risk.parameters import RiskParameters, resolve_parameters
+    from ddrisk.risk.propagation import propagate_uncertainty
+
+
+__getattr__, __dir__ = lazy_exports("ddrisk.risk", _EXPORTS, globals())
