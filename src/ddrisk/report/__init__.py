@@ -12,7 +12,9 @@ not pull in jinja2, matplotlib or rich):
   bounds at zero counts), :func:`fixed` and :func:`significant`.
 * Terminal renderers: :func:`print_analysis` (structure), :func:`render_analysis`,
   :func:`render_run` and :func:`render_run_summary` (stress), :func:`render_attack_terminal`
-  (adaptive attacks); the raters' printers live in :mod:`ddrisk.report.raters_terminal`.
+  (adaptive attacks), :func:`render_stack_risk`, :func:`render_paper_example`,
+  :func:`render_optimization` and :func:`render_fault_tree` (risk); the raters' printers
+  live in :mod:`ddrisk.report.raters_terminal`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ _EXPORTS = {
     "render_run": "ddrisk.report.stress_terminal",
     "render_run_summary": "ddrisk.report.stress_terminal",
     "render_attack_terminal": "ddrisk.report.attack_sections",
+    "render_fault_tree": "ddrisk.report.risk_terminal",
+    "render_optimization": "ddrisk.report.risk_terminal",
+    "render_paper_example": "ddrisk.report.risk_terminal",
+    "render_stack_risk": "ddrisk.report.risk_terminal",
 }
 
 __all__ = [
@@ -55,8 +61,12 @@ __all__ = [
     "rate_text",
     "render_analysis",
     "render_attack_terminal",
+    "render_fault_tree",
+    "render_optimization",
+    "render_paper_example",
     "render_run",
     "render_run_summary",
+    "render_stack_risk",
     "significant",
     "terminal_text",
 ]
@@ -75,6 +85,12 @@ if TYPE_CHECKING:
         terminal_text,
     )
     from ddrisk.report.number_format import fixed, rate_text, significant
+    from ddrisk.report.risk_terminal import (
+        render_fault_tree,
+        render_optimization,
+        render_paper_example,
+        render_stack_risk,
+    )
     from ddrisk.report.stress_terminal import render_analysis, render_run, render_run_summary
 
 
