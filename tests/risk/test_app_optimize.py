@@ -14,6 +14,7 @@ from ddrisk.cli._parse import parse_costs
 from ddrisk.errors import InputError
 from ddrisk.risk.optimize import (
     DEFAULT_COSTS,
+    best_stack_frontier,
     layer_marginal_values,
     optimize_stack,
 )
@@ -102,3 +103,19 @@ def test_marginal_values_are_differences_and_ratios(builtin):
         assert value.difference >= 0  # monotonicity: a layer never hurts
     single = layer_marginal_values(model.subset(["RE"]), probability_of=brute_force_probability)
     assert single[0].probability_without == 1.0 and math.isfinite(single[0].ratio)
+
+
+def test_frontier_over_candidates_searches_only_them(builtin):
+    candidates = ["RLHF", "RE", "DEBATE"]
+    frontier = best_stack_frontier(
+        builtin, candidates=candidates, probability_of=brute_force_probability
+    )
+    assert [r.constraint for r in frontier] == [{"max_layers": k} for k in (1, 2, 3)]
+    for k, result in enumerate(frontier, start=1):
+        assert set(result.stack) <= set(candidates)
+        alone = optimize_stack(
+            builtin, max_layers=k, candidates=candidates, probability_of=brute_force_probability
+        )
+        assert result.probability == pytest.approx(alone.probability, rel=1e-12)
+    whole = best_stack_frontier(builtin, probability_of=brute_force_probability)
+    assert len(whole) == len(builtin.technique_ids) > len(frontier)

@@ -381,9 +381,7 @@ def optimize(**options: Any) -> None:
         else None
     )
     if options["budget"] is None and options["max_layers"] is None:
-        if candidates is not None:
-            catalog = _restrict(catalog, candidates)
-        results = best_stack_frontier(catalog, params=params, costs=costs)
+        results = best_stack_frontier(catalog, params=params, costs=costs, candidates=candidates)
     else:
         results = (
             optimize_stack(
@@ -401,14 +399,6 @@ def optimize(**options: Any) -> None:
     from ddrisk.report.risk_terminal import render_optimization, risk_console
 
     render_optimization(results, risk_console())
-
-
-def _restrict(catalog: Any, techniques: list[str]) -> Any:
-    keep = set(techniques)
-    data = dict(catalog)
-    data["techniques"] = [t for t in catalog.techniques if t.id in keep]
-    data["ratings"] = [r for r in catalog.ratings if r.technique in keep]
-    return type(catalog)(**data)
 
 
 # ---------------------------------------------------------------------------- export

@@ -316,13 +316,29 @@ def best_stack_frontier(
     *,
     params: RiskParameters | None = None,
     costs: Mapping[SafetyTax, float] | None = None,
+    candidates: Sequence[str] | None = None,
     probability_of: ProbabilityFunction | None = None,
 ) -> tuple[OptimizationResult, ...]:
-    """The best stack of at most k layers, for every k from 1 to the number of techniques."""
+    """The best stack of at most k layers, for every k from 1 to the number of techniques.
+
+    With ``candidates``, the frontier is that of the catalog restricted to those techniques
+    (their ratings kept), so k runs up to the number of candidates and the results name the
+    restricted catalog's content hash.
+    """
     probability_of = probability_of or engine_probability()
+    if candidates is not None:
+        catalog = _restricted_catalog(catalog, candidates)
     return tuple(
         optimize_stack(
             catalog, params=params, max_layers=k, costs=costs, probability_of=probability_of
         )
         for k in range(1, len(catalog.technique_ids) + 1)
     )
+
+
+def _restricted_catalog(catalog: Catalog, techniques: Sequence[str]) -> Catalog:
+    keep = set(techniques)
+    data = dict(catalog)
+    data["techniques"] = [t for t in catalog.techniques if t.id in keep]
+    data["ratings"] = [r for r in catalog.ratings if r.technique in keep]
+    return type(catalog)(**data)
