@@ -21,8 +21,6 @@ from ddrisk.io.catalog import load_catalog
 from ddrisk.risk.assessment import assess_stack
 from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO
 
-OPTIMIZE_SCHEMA = "ddrisk.optimize/1"
-CURVE_SCHEMA = "ddrisk.risk-curve/1"
 COMMAND_LINE = "command line"
 
 
@@ -329,9 +327,9 @@ def _paper_example(options: dict[str, Any]) -> None:
 
         save_dependence_curve(curve, options["figure"])
     if options["as_json"]:
-        echo_json(
-            {"schema": CURVE_SCHEMA, "paper_example": example.to_dict(), "curve": curve.to_dict()}
-        )
+        from ddrisk.report.risk_records import paper_example_record
+
+        echo_json(paper_example_record(example, curve))
         return
     from ddrisk.report.risk_terminal import render_paper_example, risk_console
 
@@ -394,7 +392,9 @@ def optimize(**options: Any) -> None:
             ),
         )
     if options["as_json"]:
-        echo_json({"schema": OPTIMIZE_SCHEMA, "results": [r.to_dict() for r in results]})
+        from ddrisk.report.risk_records import optimization_record
+
+        echo_json(optimization_record(results))
         return
     from ddrisk.report.risk_terminal import render_optimization, risk_console
 

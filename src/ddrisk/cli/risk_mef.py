@@ -6,34 +6,22 @@ from collections.abc import Sequence
 
 from ddrisk.cli._common import echo_json
 
-FAULT_TREE_SCHEMA = "ddrisk.faulttree/1"
-
 
 def quantify_mef_command(files: Sequence[str], *, as_json: bool) -> None:
     """Read the files as one fault tree, quantify it on a BDD, print it or emit JSON."""
-    from ddrisk.__version__ import __version__
     from ddrisk._hashing import files_sha256
     from ddrisk.io.documents import check_usable_path
     from ddrisk.io.mef_fault_tree import read_mef_fault_tree
     from ddrisk.risk.faulttree import quantify_fault_tree
-    from ddrisk.risk.log_numbers import probability_text
 
     paths = [check_usable_path(f) for f in files]
     tree = read_mef_fault_tree(paths)
     result = quantify_fault_tree(tree, importance=True)
     input_sha256 = files_sha256(paths)
     if as_json:
-        echo_json(
-            {
-                "schema": FAULT_TREE_SCHEMA,
-                "ddrisk_version": __version__,
-                "inputs": [str(p) for p in paths],
-                "input_sha256": input_sha256,
-                "top": tree.top,
-                "probability_text": probability_text(result.log_probability),
-                **result.to_dict(),
-            }
-        )
+        from ddrisk.report.risk_records import fault_tree_record
+
+        echo_json(fault_tree_record(tree, result, inputs=paths, input_sha256=input_sha256))
         return
     from rich.console import Console
 

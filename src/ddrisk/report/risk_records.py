@@ -1,0 +1,49 @@
+"""JSON records of the risk commands that have no single result object of their own.
+
+One stack's record is :meth:`~ddrisk.risk.assessment.StackRisk.to_dict`; the records here
+wrap several results (the paper's example and its curve, an optimisation frontier, an MEF
+fault tree with the files it came from) under one schema id, so that the CLI only prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ddrisk.risk.dependence import DependenceCurve, PaperExample
+    from ddrisk.risk.faulttree import FaultTree, FaultTreeResult
+    from ddrisk.risk.optimize import OptimizationResult
+
+OPTIMIZE_SCHEMA = "ddrisk.optimize/1"
+CURVE_SCHEMA = "ddrisk.risk-curve/1"
+FAULT_TREE_SCHEMA = "ddrisk.faulttree/1"
+
+
+def paper_example_record(example: PaperExample, curve: DependenceCurve) -> dict[str, Any]:
+    """The paper's n x m arithmetic and the P(all fail) curve of every dependence model."""
+    return {"schema": CURVE_SCHEMA, "paper_example": example.to_dict(), "curve": curve.to_dict()}
+
+
+def optimization_record(results: Sequence[OptimizationResult]) -> dict[str, Any]:
+    """Best stacks, one per constraint, each with its model, parameters and costs."""
+    return {"schema": OPTIMIZE_SCHEMA, "results": [r.to_dict() for r in results]}
+
+
+def fault_tree_record(
+    tree: FaultTree, result: FaultTreeResult, *, inputs: Sequence[Path], input_sha256: str
+) -> dict[str, Any]:
+    """An MEF fault tree's exact P(top), with the ddrisk version and the inputs' sha256."""
+    from ddrisk.__version__ import __version__
+    from ddrisk.risk.log_numbers import probability_text
+
+    return {
+        "schema": FAULT_TREE_SCHEMA,
+        "ddrisk_version": __version__,
+        "inputs": [str(p) for p in inputs],
+        "input_sha256": input_sha256,
+        "top": tree.top,
+        "probability_text": probability_text(result.log_probability),
+        **result.to_dict(),
+    }
