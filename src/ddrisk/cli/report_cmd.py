@@ -123,7 +123,7 @@ def report(
     SOURCE_DATE_EPOCH for a byte-identical rebuild.
     """
     from ddrisk.analysis import analyze
-    from ddrisk.catalog import load_catalog
+    from ddrisk.io.catalog import load_catalog
     from ddrisk.report.build import DEFAULT_FILENAMES, build_report
 
     if params_file is not None and not stack:
