@@ -149,6 +149,11 @@ def report(
         from ddrisk.io.raterfile import load_rater_panel
 
         panel = load_rater_panel(list(rater_files), catalog=catalog)  # checked before computing
+    loaded = None
+    if audit_stack is not None:
+        from ddrisk.io.stackfile import read_stack
+
+        loaded = read_stack(audit_stack)  # a bad stack file is one line before any computing
     analysis = analyze(
         catalog,
         policy=policy,
@@ -181,12 +186,10 @@ def report(
 
         attack = attack_analysis_for(attack_run, runs_dir=runs_dir)[0]
     audit = None
-    if audit_stack is not None:
+    if loaded is not None:
         from ddrisk.audit import run_audit
-        from ddrisk.io.stackfile import read_stack
         from ddrisk.io.taxonomies import load_all_mappings
 
-        loaded = read_stack(audit_stack)
         audit = run_audit(
             loaded.compiled,
             input_sha256=loaded.input_sha256,
