@@ -40,9 +40,25 @@ STRESS_CORE = (
     "ddrisk.stress.matrix",
     "ddrisk.stress.defaults",
 )
-CORE = ("ddrisk.catalog", "ddrisk.risk", "ddrisk.analysis", "ddrisk.audit", "ddrisk.raters", *STRESS_CORE)
+CORE = (
+    "ddrisk.catalog",
+    "ddrisk.risk",
+    "ddrisk.analysis",
+    "ddrisk.audit",
+    "ddrisk.raters",
+    *STRESS_CORE,
+)
 PURE = ("ddrisk.catalog", "ddrisk.risk", "ddrisk.analysis", "ddrisk.stress.statistics")
-IO_CALLS = {"open", "print", "read_text", "write_text", "read_bytes", "write_bytes", "echo", "savefig"}
+IO_CALLS = {
+    "open",
+    "print",
+    "read_text",
+    "write_text",
+    "read_bytes",
+    "write_bytes",
+    "echo",
+    "savefig",
+}
 
 
 def _module_name(path: Path) -> str:
@@ -67,7 +83,9 @@ def _layer(module: str) -> int:
 
 def _is_module(name: str) -> bool:
     relative = Path(*name.split(".")[1:])
-    return (SRC / relative).with_suffix(".py").is_file() or (SRC / relative / "__init__.py").is_file()
+    return (SRC / relative).with_suffix(".py").is_file() or (
+        SRC / relative / "__init__.py"
+    ).is_file()
 
 
 def _modules() -> dict[str, ast.Module]:
@@ -80,13 +98,19 @@ def _top_level_imports(tree: ast.Module) -> list[tuple[int, str]]:
 
     def visit(body: list[ast.stmt]) -> None:
         for node in body:
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ddrisk"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("ddrisk")
+            ):
                 # ``from ddrisk.risk import structure`` imports the submodule ddrisk.risk.structure
                 submodules = [f"{node.module}.{a.name}" for a in node.names]
                 real = [m for m in submodules if _is_module(m)]
                 found.extend((node.lineno, m) for m in real or [node.module])
             elif isinstance(node, ast.Import):
-                found.extend((node.lineno, a.name) for a in node.names if a.name.startswith("ddrisk"))
+                found.extend(
+                    (node.lineno, a.name) for a in node.names if a.name.startswith("ddrisk")
+                )
             elif isinstance(node, ast.If):
                 test = ast.unparse(node.test)
                 if "TYPE_CHECKING" not in test:
@@ -122,7 +146,11 @@ def test_core_does_no_file_or_terminal_io():
                 if name in IO_CALLS:
                     violations.append(f"{module}:{node.lineno} calls {name}()")
             if isinstance(node, ast.ImportFrom | ast.Import):
-                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                )
                 for imported in names:
                     if imported.split(".")[0] in {"click", "rich"}:
                         violations.append(f"{module}:{node.lineno} imports {imported}")
@@ -173,7 +201,11 @@ def test_module_level_imports_have_no_cycles():
         if module not in index:
             connect(module)
     # A package __init__ re-exporting its own submodules is not a cycle worth reporting.
-    real = [c for c in cycles if len({m.rsplit(".", 1)[0] if m.count(".") > 1 else m for m in c}) > 1 or len(c) > 2]
+    real = [
+        c
+        for c in cycles
+        if len({m.rsplit(".", 1)[0] if m.count(".") > 1 else m for m in c}) > 1 or len(c) > 2
+    ]
     assert real == []
 
 

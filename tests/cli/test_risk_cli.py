@@ -151,7 +151,7 @@ def test_sampling_engine_reports_an_interval(run):
 
 
 def test_optimize_matches_the_api(run):
-    data = json.loads(run("optimize", "--layers", "2", "--json").stdout)
+    data = json.loads(run("optimize", "--max-layers", "2", "--json").stdout)
     [result] = data["results"]
     expected = optimize_stack(load_catalog(), max_layers=2)
     assert result["stack"] == list(expected.stack) == ["RE", "SCIAI"]
@@ -206,7 +206,7 @@ def test_export_mef_round_trips(run, tmp_path):
         (["risk", "--stack", "RLHF", "--seed", "-1"], "--seed: -1 is out of range"),
         (["risk", "--stack", "RLHF", "--uncertainty", "2.5"], "is not a whole number"),
         (["risk", "--stack", "RLHF", "--params", "missing.yaml"], "missing.yaml: no such file"),
-        (["optimize", "--layers", "0"], "--layers: 0 is out of range"),
+        (["optimize", "--max-layers", "0"], "--max-layers: 0 is out of range"),
         (["optimize", "--cost", "gold=1"], "unknown safety-tax level 'gold'"),
         (["optimize", "--budget", "x"], "--budget: 'x' is not a number"),
         (["export", "mef"], "--stack: no stack given"),
@@ -298,3 +298,11 @@ def test_stack_curve_figure_has_every_model(builtin):
     assert axes.get_yscale() == "log"
     failure_mode = axes.get_lines()[2].get_ydata()
     assert failure_mode[-1] == pytest.approx(compute_stack_failure(model).probability)
+
+
+def test_optimize_old_layers_spelling_still_works_hidden(run):
+    """`--max-layers` is the name (one meaning per option name); `--layers N` is a hidden alias."""
+    new = json.loads(run("optimize", "--max-layers", "2", "--json").stdout)
+    old = json.loads(run("optimize", "--layers", "2", "--json").stdout)
+    assert new["results"] == old["results"]
+    assert "--layers " not in run("optimize", "--help").stdout

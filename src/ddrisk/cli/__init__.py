@@ -18,18 +18,45 @@ from ddrisk.__version__ import __version__
 
 # name -> "module:attribute"; the help line is kept here so listing commands imports nothing.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "show": ("ddrisk.cli.catalog_cmds:show", "Print a catalog as a table, Markdown, CSV, JSON or LaTeX."),
-    "validate": ("ddrisk.cli.catalog_cmds:validate", "Check catalog files; one located line per problem."),
+    "show": (
+        "ddrisk.cli.catalog_cmds:show",
+        "Print a catalog as a table, Markdown, CSV, JSON or LaTeX.",
+    ),
+    "validate": (
+        "ddrisk.cli.catalog_cmds:validate",
+        "Check catalog files; one located line per problem.",
+    ),
     "schema": ("ddrisk.cli.catalog_cmds:schema", "Print the catalog JSON Schema."),
-    "crosswalk": ("ddrisk.cli.catalog_cmds:crosswalk", "Write failure-mode crosswalks as SSSOM TSV."),
-    "analyze": ("ddrisk.cli.analyze_cmd:analyze", "Structural analysis: overlap, groups, coverage, priorities."),
+    "crosswalk": (
+        "ddrisk.cli.catalog_cmds:crosswalk",
+        "Write failure-mode crosswalks as SSSOM TSV.",
+    ),
+    "analyze": (
+        "ddrisk.cli.analyze_cmd:analyze",
+        "Structural analysis: overlap, groups, coverage, priorities.",
+    ),
     "risk": ("ddrisk.cli.risk_cmds:risk", "P(every layer fails) under named dependence models."),
-    "optimize": ("ddrisk.cli.risk_cmds:optimize", "The stack that minimises P(stack fails) under a budget."),
+    "optimize": (
+        "ddrisk.cli.risk_cmds:optimize",
+        "The stack that minimises P(stack fails) under a budget.",
+    ),
     "export": ("ddrisk.cli.risk_cmds:export", "Export a stack as an Open-PSA MEF fault tree."),
-    "audit": ("ddrisk.cli.audit_cmd:audit", "Audit a deployed safety stack described in a stack file."),
-    "raters": ("ddrisk.cli.raters_cmds:raters", "Several raters: templates, agreement, pooling, comparison."),
-    "stress": ("ddrisk.cli.stress_cmds:stress", "Run safety layers on shared attack and benign sets."),
-    "report": ("ddrisk.cli.report_cmd:report", "Write a self-contained HTML, Markdown or JSON report."),
+    "audit": (
+        "ddrisk.cli.audit_cmd:audit",
+        "Audit a deployed safety stack described in a stack file.",
+    ),
+    "raters": (
+        "ddrisk.cli.raters_cmds:raters",
+        "Several raters: templates, agreement, pooling, comparison.",
+    ),
+    "stress": (
+        "ddrisk.cli.stress_cmds:stress",
+        "Run safety layers on shared attack and benign sets.",
+    ),
+    "report": (
+        "ddrisk.cli.report_cmd:report",
+        "Write a self-contained HTML, Markdown or JSON report.",
+    ),
 }
 
 
@@ -45,7 +72,9 @@ class LazyGroup(click.Group):
     """A click group whose subcommands are imported only when used, and that turns ddrisk's
     own errors into one-line messages (exit 2 for bad input, 1 otherwise)."""
 
-    def __init__(self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None, **kwargs: Any):
+    def __init__(
+        self, *args: Any, lazy_commands: dict[str, tuple[str, str]] | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         self.lazy_commands = dict(lazy_commands or {})
 

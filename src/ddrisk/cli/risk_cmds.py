@@ -15,7 +15,14 @@ from typing import Any
 
 import click
 
-from ddrisk.cli._common import catalog_option, echo_json, json_option, parse_id_list
+from ddrisk.cli._common import (
+    catalog_option,
+    echo_json,
+    json_option,
+    parse_id_list,
+    renamed_option,
+    take_renamed,
+)
 from ddrisk.errors import InputError
 from ddrisk.io.catalog import load_catalog
 from ddrisk.risk.assessment import assess_stack
@@ -349,12 +356,14 @@ def _paper_example(options: dict[str, Any]) -> None:
     help="Maximum total safety-tax cost (low 1, medium 2, unclear 2.5, high 3).",
 )
 @click.option(
-    "--layers",
+    "--max-layers",
     "max_layers",
     type=_Number(low=1, high=20, integer=True),
     default=None,
-    help="Maximum number of layers. Without --budget or --layers: best stack for every size.",
+    callback=take_renamed,
+    help="Maximum number of layers. Without --budget or --max-layers: best stack for every size.",
 )
+@renamed_option("--layers", dest="max_layers")
 @click.option(
     "--cost",
     "cost_items",

@@ -8,7 +8,7 @@ conclusion when leaving that rater out changes it.
 
 Conclusions: the structural ones of :mod:`ddrisk.analysis.robustness` (groups, best pair, best
 pair without high-tax layers, top priority; under each resolved '?' policy), and three risk
-ones: the lowest-risk stack of at most two layers (``ddrisk optimize --layers 2``), the top
+ones: the lowest-risk stack of at most two layers (``ddrisk optimize --max-layers 2``), the top
 quantitative research priority of ``stack`` (Fussell-Vesely) and P(stack fails), which holds
 when it is within ``factor`` of the reference value.
 """
