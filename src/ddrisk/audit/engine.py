@@ -68,6 +68,7 @@ class AuditResult:
     priorities: PrioritiesResult | None
     priorities_note: str | None
     levels: dict[str, dict[str, str]] = field(repr=False)
+    counts_sha256: str | None = None
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -83,6 +84,9 @@ class AuditResult:
         stack = self.compiled.stack
         result = self.risk.result
         unc = self.risk.uncertainty
+        evidence = self.risk.to_dict()["evidence"]
+        if evidence is not None:
+            evidence = {**evidence, "counts_sha256": self.counts_sha256}
         return {
             "format": AUDIT_FORMAT,
             "ddrisk_version": __version__,
@@ -112,7 +116,7 @@ class AuditResult:
                 "n_layers": len(self.layers),
                 "unclear_bounds": self.bounds,
                 "uncertainty": None if unc is None else unc.to_dict(),
-                "evidence": self.risk.to_dict()["evidence"],
+                "evidence": evidence,
                 "assessment": self.risk.to_dict(),
             },
             "questions": [q.to_dict() for q in self.questions],
@@ -185,9 +189,14 @@ def run_audit(
     budget: float | None = None,
     max_additions: int | None = None,
     counts: StressCountsFile | None = None,
+    counts_sha256: str | None = None,
     engine: str = "auto",
 ) -> AuditResult:
-    """Audit a compiled stack; ``budget``/``max_additions`` override the stack file's."""
+    """Audit a compiled stack; ``budget``/``max_additions`` override the stack file's.
+
+    ``counts_sha256`` names the counts file the evidence came from, so the record says which
+    measurements moved the numbers.
+    """
     catalog = compiled.catalog
     layers = compiled.layers
     coverage = stack_coverage(catalog, layers, policy="bounds")
@@ -261,4 +270,5 @@ def run_audit(
         priorities=priorities,
         priorities_note=note,
         levels=levels,
+        counts_sha256=counts_sha256,
     )

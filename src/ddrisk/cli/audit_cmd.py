@@ -107,6 +107,7 @@ def audit(
         n_draws=DEFAULT_DRAWS if draws is None else draws,
         budget=budget,
         counts=loaded.counts,
+        counts_sha256=loaded.counts_sha256,
     )
     record = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
     if json_out:

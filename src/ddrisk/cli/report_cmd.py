@@ -198,6 +198,7 @@ def report(
             weights=loaded.weights,
             seed=seed,
             counts=loaded.counts,
+            counts_sha256=loaded.counts_sha256,
         )
     built = build_report(
         catalog=catalog,

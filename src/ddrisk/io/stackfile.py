@@ -21,9 +21,8 @@ from ddrisk.audit.priorities import CRITERIA, DEFAULT_WEIGHTS, Impact
 from ddrisk.audit.stack import StackFile
 from ddrisk.errors import InputError
 from ddrisk.io.catalog import load_catalog
-from ddrisk.io.counts import read_stress_counts
 from ddrisk.io.documents import LocatedDocument, parse_document, read_document
-from ddrisk.risk.evidence import StressCountsFile
+from ddrisk.risk.evidence import StressCountsFile, parse_stress_counts
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,7 @@ class LoadedStack:
     counts: StressCountsFile | None
     impacts: dict[str, Impact]
     weights: dict[str, float]
+    counts_sha256: str | None = None
 
 
 def _explain(error: Any) -> tuple[str, str]:
@@ -104,7 +104,7 @@ def load_stack_document(
                 ("impact", mode), f"unknown failure mode '{mode}'", "use a catalog failure-mode id"
             )
         impacts[mode] = Impact(**score.model_dump(), source=document.label)
-    counts = None
+    counts, counts_sha256 = None, None
     if stack.evidence is not None:
         base = stack_path.parent if stack_path is not None else Path.cwd()
         counts_file = base / stack.evidence.counts
@@ -114,14 +114,37 @@ def load_stack_document(
                 f"no such file: {counts_file}",
                 "give a path relative to the stack file",
             )
-        counts = read_stress_counts(counts_file)
+        counts = _read_layer_counts(counts_file, compiled.layers)
+        counts_sha256 = file_sha256(counts_file)
     return LoadedStack(
         compiled=compiled,
         input_sha256=_sha256(document, stack_path),
         counts=counts,
         impacts=impacts,
         weights=dict(weights),
+        counts_sha256=counts_sha256,
     )
+
+
+def _read_layer_counts(path: Path, layers: tuple[str, ...]) -> StressCountsFile:
+    """Stress-test counts keyed by the stack's layer ids.
+
+    The derived catalog also holds the candidate techniques, so the generic counts reader would
+    accept a count for a layer that is not deployed and silently leave the audit unchanged;
+    here every key must name a deployed layer, and the error points at its line.
+    """
+    document = read_document(path, what="counts file")
+    counts = parse_stress_counts(document.data, source=document.label)
+    structured = isinstance(document.data, dict) and set(document.data) <= {"layers", "joint"}
+    for name in counts.layers:
+        if name not in layers:
+            key_path = ("layers", name) if structured else (name,)
+            raise document.error(
+                key_path,
+                f"unknown layer '{name}': the stack deploys {', '.join(layers)}",
+                "key the counts by the stack's layer ids",
+            )
+    return counts
 
 
 def _sha256(document: LocatedDocument, stack_path: Path | None) -> str:
