@@ -17,6 +17,8 @@ _EXPORTS = {
     "parse_document": "ddrisk.io.documents",
     "read_document": "ddrisk.io.documents",
     "read_text_file": "ddrisk.io.documents",
+    "FaultTreeInput": "ddrisk.io.mef_fault_tree",
+    "read_fault_tree": "ddrisk.io.mef_fault_tree",
     "OUTCOME_FORMATS": "ddrisk.io.outcomes",
     "OutcomeFormat": "ddrisk.io.outcomes",
     "detect_format": "ddrisk.io.outcomes",
@@ -37,6 +39,7 @@ __all__ = [
     "SUPPORTED_GARAK_VERSIONS",
     "SUPPORTED_INSPECT_VERSIONS",
     "SUPPORTED_PROMPTFOO_VERSIONS",
+    "FaultTreeInput",
     "LocatedDocument",
     "OutcomeFormat",
     "detect_format",
@@ -45,6 +48,7 @@ __all__ = [
     "parse_inspect",
     "parse_promptfoo",
     "read_document",
+    "read_fault_tree",
     "read_garak",
     "read_inspect",
     "read_outcomes",
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     from ddrisk.io.documents import LocatedDocument, parse_document, read_document, read_text_file
     from ddrisk.io.garak import SUPPORTED_GARAK_VERSIONS, parse_garak, read_garak
     from ddrisk.io.inspect_log import SUPPORTED_INSPECT_VERSIONS, parse_inspect, read_inspect
+    from ddrisk.io.mef_fault_tree import FaultTreeInput, read_fault_tree
     from ddrisk.io.outcomes import OUTCOME_FORMATS, OutcomeFormat, detect_format, read_outcomes
     from ddrisk.io.promptfoo import SUPPORTED_PROMPTFOO_VERSIONS, parse_promptfoo, read_promptfoo
 

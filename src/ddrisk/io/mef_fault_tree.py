@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ddrisk._hashing import files_sha256
 from ddrisk.errors import InputError
 from ddrisk.risk.faulttree import FaultTree, Gate
 
@@ -324,3 +326,55 @@ def read_mef_fault_tree(
 
     texts = [(str(path), read_text_file(path)) for path in paths]
     return parse_mef_fault_tree(texts, top=top, mission_time=mission_time)
+
+
+@dataclass(frozen=True)
+class FaultTreeInput:
+    """A fault tree read from MEF files, with the files and their one input hash.
+
+    The hash travels with the tree so that every record and report of this tree cites the
+    same ``input_sha256`` (:func:`ddrisk._hashing.files_sha256` of the files, in order)
+    without hashing them again.
+    """
+
+    tree: FaultTree
+    paths: tuple[Path, ...]
+    input_sha256: str
+    mission_time: float = DEFAULT_MISSION_TIME
+
+    def to_dict(self) -> dict[str, Any]:
+        """The inputs' provenance: files, their sha256, the top gate and mission time."""
+        return {
+            "inputs": [str(p) for p in self.paths],
+            "input_sha256": self.input_sha256,
+            "tree": self.tree.name,
+            "top": self.tree.top,
+            "mission_time": self.mission_time,
+        }
+
+
+def read_fault_tree(
+    paths: Sequence[str | Path],
+    *,
+    top: str | None = None,
+    mission_time: float = DEFAULT_MISSION_TIME,
+) -> FaultTreeInput:
+    """Read one fault tree spread over MEF files and hash the files once.
+
+    The entry point that ``ddrisk risk --mef`` and API users share: quantify the
+    returned ``.tree`` with :func:`ddrisk.risk.faulttree.quantify_fault_tree` and cite
+    ``.input_sha256``. A path the OS cannot use, a missing file or bad XML is an
+    :class:`~ddrisk.errors.InputError`.
+    """
+    from ddrisk.io.documents import check_usable_path
+
+    if not paths:
+        raise InputError("paths", None, "no MEF file given", "give at least one file")
+    usable = tuple(check_usable_path(path) for path in paths)
+    tree = read_mef_fault_tree(usable, top=top, mission_time=mission_time)
+    return FaultTreeInput(
+        tree=tree,
+        paths=usable,
+        input_sha256=files_sha256(usable),
+        mission_time=mission_time,
+    )

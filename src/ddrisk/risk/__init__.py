@@ -6,6 +6,8 @@ The entry points: build a :class:`FailureModeModel` from a catalog and a stack w
 :func:`importance_measures`, compare dependence models with
 :func:`compare_dependence_models`, propagate uncertain inputs with
 :func:`propagate_uncertainty`, and search stacks with :func:`optimize_stack`.
+:func:`quantify_fault_tree` gives the exact top-event probability of a general
+:class:`FaultTree` (read MEF files with :func:`ddrisk.io.read_fault_tree`).
 :func:`assess_stack` runs all of them for one stack, exactly as ``ddrisk risk`` and
 ``ddrisk report`` do.
 """
@@ -25,6 +27,10 @@ _EXPORTS = {
     "StackFailure": "ddrisk.risk.engine",
     "compute_stack_failure": "ddrisk.risk.engine",
     "BudgetExceeded": "ddrisk.risk.exact",
+    "FaultTree": "ddrisk.risk.faulttree",
+    "FaultTreeResult": "ddrisk.risk.faulttree",
+    "Gate": "ddrisk.risk.faulttree",
+    "quantify_fault_tree": "ddrisk.risk.faulttree",
     "ImportanceMeasures": "ddrisk.risk.importance",
     "importance_measures": "ddrisk.risk.importance",
     "FailureModeModel": "ddrisk.risk.model",
@@ -37,6 +43,9 @@ _EXPORTS = {
 __all__ = [
     "BudgetExceeded",
     "FailureModeModel",
+    "FaultTree",
+    "FaultTreeResult",
+    "Gate",
     "ImportanceMeasures",
     "RiskParameters",
     "StackFailure",
@@ -47,6 +56,7 @@ __all__ = [
     "importance_measures",
     "optimize_stack",
     "propagate_uncertainty",
+    "quantify_fault_tree",
     "resolve_parameters",
 ]
 
@@ -55,6 +65,7 @@ if TYPE_CHECKING:
     from ddrisk.risk.dependence import compare_dependence_models
     from ddrisk.risk.engine import StackFailure, compute_stack_failure
     from ddrisk.risk.exact import BudgetExceeded
+    from ddrisk.risk.faulttree import FaultTree, FaultTreeResult, Gate, quantify_fault_tree
     from ddrisk.risk.importance import ImportanceMeasures, importance_measures
     from ddrisk.risk.model import FailureModeModel
     from ddrisk.risk.optimize import optimize_stack
