@@ -48,6 +48,8 @@ class Estimate:
     high: float | None
     n_units: int
     note: str = ""
+    exact: bool = False
+    """True when every resample gives ``value`` (unanimous raters): no interval, ``note`` says why."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,11 @@ class Estimate:
         if self.low is not None and self.high is not None:
             out += f" [{self.low:.{digits}f}, {self.high:.{digits}f}]"
         return out
+
+    def text_noted(self, digits: int = 2) -> str:
+        """:meth:`text`, plus the note of an exact value, for places with no note column."""
+        out = self.text(digits)
+        return f"{out} ({self.note})" if self.exact and self.value is not None else out
 
 
 def _require(module: str) -> Any:
@@ -155,6 +162,14 @@ def _bootstrap(
     return float(low), float(high), len(values)
 
 
+def _unanimous(data: np.ndarray) -> bool:
+    """True when no column holds two different (non-missing) values."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.nanmax(data, axis=0) - np.nanmin(data, axis=0) if data.size else np.zeros(0)
+    return not np.any(spread[np.isfinite(spread)] > 0)
+
+
 def _estimate(
     statistic: Callable[[np.ndarray], float | None],
     data: np.ndarray,
@@ -164,13 +179,23 @@ def _estimate(
     rng: np.random.Generator,
     confidence: float,
     undefined: str,
+    unanimous: str | None = None,
 ) -> Estimate:
+    """Value and bootstrap interval; ``unanimous`` (a note) marks data that cannot vary.
+
+    When the raters agree on every unit the statistic uses, every resample gives the same
+    value, so "1.00 [1.00, 1.00]" would dress up a plain fact as an estimate: the value is
+    reported exact, with the note. The bootstrap still runs so that the seeded generator
+    reaches the statistics after this one in the same state.
+    """
     value = statistic(data)
     if value is None:
         return Estimate(None, None, None, n_units, undefined)
     if n_boot == 0:
         return Estimate(value, None, None, n_units, "no bootstrap asked for")
     low, high, used = _bootstrap(statistic, data, n_boot=n_boot, rng=rng, confidence=confidence)
+    if unanimous is not None:
+        return Estimate(value, None, None, n_units, unanimous, exact=True)
     note = (
         "" if low is not None else f"interval not estimable ({used} of {n_boot} resamples defined)"
     )
@@ -365,11 +390,19 @@ def rater_agreement(
     def fleiss_only(data: np.ndarray) -> float | None:
         return fleiss_kappa(data)[0]
 
+    everyone_agrees = "all raters agree on every co-rated cell"
+    levels_agree = everyone_agrees if _unanimous(levels) else None
+    complete = np.all(np.isfinite(levels), axis=0)
+    kappa_agree = levels_agree or (
+        "all raters agree on every cell they all rated" if _unanimous(levels[:, complete]) else None
+    )
+
     alpha_ordinal = _estimate(
         lambda d: krippendorff_alpha(d, level="ordinal"),
         levels,
         n_units=int(np.sum(np.sum(np.isfinite(levels), axis=0) >= 2)),
         undefined="no cell rated by two raters, or no variation in levels",
+        unanimous=levels_agree,
         n_boot=n_boot,
         rng=rng,
         confidence=confidence,
@@ -380,6 +413,11 @@ def rater_agreement(
         probabilities,
         n_units=prob_units,
         undefined="fewer than one cell with two stated probabilities, or no variation",
+        unanimous=(
+            "all raters state the same probability on every co-rated cell"
+            if _unanimous(probabilities)
+            else None
+        ),
         n_boot=n_boot,
         rng=rng,
         confidence=confidence,
@@ -390,6 +428,7 @@ def rater_agreement(
         levels,
         n_units=kappa_units,
         undefined="no cell rated by every rater, or no variation",
+        unanimous=kappa_agree,
         n_boot=n_boot,
         rng=rng,
         confidence=confidence,
@@ -406,16 +445,18 @@ def rater_agreement(
     if mean_split.value == 0.0:
         # Every resample of cells that never split is 0 too: "0.00 [0.00, 0.00]" would dress
         # up a plain fact as an estimate.
-        mean_split = Estimate(0.0, None, None, n_cells, "all raters agree on every co-rated cell")
+        mean_split = Estimate(0.0, None, None, n_cells, everyone_agrees, exact=True)
     pairs = []
     raters = panel.rater_ids
     for a, b in combinations(range(len(raters)), 2):
         sub = levels[[a, b], :]
+        pair_agrees = "the two agree on every co-rated cell" if _unanimous(sub) else None
         share = _estimate(
             lambda d: pair_share(d[0], d[1])[0],
             sub,
             n_units=pair_share(sub[0], sub[1])[1],
             undefined="no cell rated by both",
+            unanimous=pair_agrees,
             n_boot=n_boot,
             rng=rng,
             confidence=confidence,
@@ -425,6 +466,7 @@ def rater_agreement(
             sub,
             n_units=pair_share(sub[0], sub[1])[1],
             undefined="no co-rated cell, or no variation",
+            unanimous=pair_agrees,
             n_boot=n_boot,
             rng=rng,
             confidence=confidence,

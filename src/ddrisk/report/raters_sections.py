@@ -101,7 +101,7 @@ def raters_headline(data: RatersReportInput) -> FindingItem:
         f"Several raters ({len(data.panel.rater_ids)})",
         "info",
         "rater panel",
-        f"Krippendorff's alpha (ordinal) {data.agreement.alpha_ordinal.text()}; "
+        f"Krippendorff's alpha (ordinal) {data.agreement.alpha_ordinal.text_noted()}; "
         f"{len(robust)} of {len(survival.rows)} conclusions hold for every rater; "
         f"P({'+'.join(survival.stack)} fails) 90% interval over rater disagreement "
         f"[{low:.3g}, {high:.3g}].",
@@ -171,8 +171,8 @@ def _agreement_section(data: RatersReportInput) -> Section:
         [
             cells(
                 f"{p.rater_a} / {p.rater_b}",
-                p.share_identical.text(),
-                p.alpha_ordinal.text(),
+                p.share_identical.text_noted(),
+                p.alpha_ordinal.text_noted(),
                 p.share_identical.n_units,
             )
             for p in result.pairs

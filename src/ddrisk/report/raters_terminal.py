@@ -73,6 +73,10 @@ def print_agreement(result: AgreementResult, console: Console | None = None) -> 
             row.append("·" if a == b else lookup[(a, b)].share_identical.text())
         pairs.add_row(*row)
     console.print(pairs)
+    exact = [p for p in result.pairs if p.share_identical.exact]
+    if exact:
+        names = ", ".join(f"{esc(p.rater_a)} / {esc(p.rater_b)}" for p in exact)
+        console.print(f"No interval for {names}: the two agree on every co-rated cell.")
     split = result.split_cells()
     cells = Table(
         title=f"Cells that split the raters ({len(split)} of {len(result.cells)}), "
