@@ -46,11 +46,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy import integrate, optimize, special
 
 from ddrisk._jsonnum import json_number
 from ddrisk.risk.effective import (
@@ -60,6 +58,9 @@ from ddrisk.risk.effective import (
 )
 from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.model import FailureModeModel
+
+if TYPE_CHECKING:  # pandas loads only when a caller asks for a frame
+    import pandas as pd
 
 INDEPENDENCE = "independence"
 PERFECT = "perfect correlation"
@@ -148,6 +149,9 @@ def gaussian_copula_all_fail(marginals: Sequence[float] | np.ndarray, rho: float
         return independent_all_fail(values)
     if rho == 1.0 or values.size == 1:
         return float(values.min())
+    # SciPy's quadrature and root finders load only when a copula integral is due (start-up).
+    from scipy import integrate, optimize, special
+
     thresholds = special.ndtri(values)
     load, spread = math.sqrt(rho), math.sqrt(1.0 - rho)
 
@@ -212,6 +216,8 @@ def _implied(target: float, function: Any, low_value: float, high_value: float) 
         return 0.0
     if target >= high_value * (1 - 1e-12):
         return 1.0
+    from scipy import optimize
+
     gap = lambda x: math.log(max(function(x), 1e-320)) - math.log(target)  # noqa: E731
     return float(optimize.brentq(gap, 0.0, 1.0, xtol=1e-12))
 
@@ -315,6 +321,8 @@ class DependenceComparison:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame([row.to_dict() for row in self.rows])
 
 
@@ -434,6 +442,8 @@ class DependenceCurve:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         frame = pd.DataFrame({"n_layers": self.n_layers, **self.series})
         if self.layers is not None:
             frame.insert(1, "added_layer", list(self.layers))

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ddrisk._jsonnum import json_number
 from ddrisk.errors import InputError
@@ -199,6 +198,8 @@ def propagate_uncertainty(
             outputs.append(float(run(resolved.model_for(theta)).probability))
         column = draws[:, k]
         if np.ptp(column) > 0 and np.ptp(probability) > 0:
+            from scipy import stats  # only the tornado needs it; importing it costs ~0.6 s
+
             rho = float(stats.spearmanr(column, probability).statistic)
         else:
             rho = 0.0
