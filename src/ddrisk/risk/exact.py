@@ -856,6 +856,8 @@ def stack_failure_probability(
         orderings.append(label)
         used.add("bdd")
     elapsed = time.perf_counter() - start
+    # Summed component logs can round a certain failure a few ulps above 0 (P = 1 + 2e-16).
+    log_p = min(log_p, 0.0)
     probability = math.exp(log_p) if log_p > -745.2 else 0.0
     label = "+".join(sorted(used)) if used else ("dp" if method in ("auto", "dp") else method)
     ordering = None
