@@ -39,6 +39,10 @@ Gaussian copula
 
 The paper's arithmetic is :func:`paper_example`: ten layers at 0.1 give 1e-10
 independent and 0.1 perfectly correlated.
+
+Why one module: the five models are read side by side, share the marginals they are given,
+and the inverse solvers (the beta or rho that reproduces a failure-mode result) need every
+model's forward function; one module keeps the comparison in one place.
 """
 
 from __future__ import annotations
