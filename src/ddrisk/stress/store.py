@@ -77,7 +77,8 @@ CREATE TABLE IF NOT EXISTS verdict_cache (
 """
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def connect_sqlite(path: Path) -> sqlite3.Connection:
+    """A store connection: autocommit, WAL journal, so a killed writer leaves whole batches."""
     db = sqlite3.connect(path, timeout=60, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -88,7 +89,8 @@ def _blocked_to_db(blocked: bool | None) -> int | None:
     return None if blocked is None else int(bool(blocked))
 
 
-def _score_to_db(score: float | None) -> float | None:
+def score_to_db(score: float | None) -> float | None:
+    """A layer score as stored: NaN and infinities become NULL."""
     return None if score is None or not math.isfinite(score) else float(score)
 
 
@@ -138,7 +140,7 @@ class VerdictCache:
             self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        db = _connect(self.path)
+        db = connect_sqlite(self.path)
         try:
             db.executescript(_CACHE_SCHEMA)
             db.execute("SELECT COUNT(*) FROM verdict_cache").fetchone()
@@ -179,7 +181,7 @@ class VerdictCache:
                 item.role,
                 item.text_sha256,
                 int(bool(v.blocked)),
-                _score_to_db(v.score),
+                score_to_db(v.score),
                 float(v.latency_ms),
                 json.dumps(v.detail, default=str),
                 time.time(),
@@ -212,7 +214,7 @@ class RunRecord:
                 "no stress run here (run.sqlite missing)",
                 "pass a run folder or id listed by 'ddrisk stress list'",
             )
-        self._db = _connect(db_path)
+        self._db = connect_sqlite(db_path)
 
     # -- creation -------------------------------------------------------------
 
@@ -238,7 +240,7 @@ class RunRecord:
             raise FileExistsError(final_dir)
         run_dir = final_dir.parent / f".{final_dir.name}.creating"
         run_dir.mkdir()
-        db = _connect(run_dir / RUN_DB)
+        db = connect_sqlite(run_dir / RUN_DB)
         db.executescript(_RUN_SCHEMA)
         run_id = final_dir.name
         with db:
@@ -367,7 +369,7 @@ class RunRecord:
                 item.item_id,
                 layer,
                 _blocked_to_db(v.blocked),
-                _score_to_db(v.score),
+                score_to_db(v.score),
                 float(v.latency_ms),
                 v.error,
                 json.dumps(v.detail, default=str),

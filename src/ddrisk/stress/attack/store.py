@@ -19,8 +19,6 @@ nothing is counted twice.
 from __future__ import annotations
 
 import json
-import math
-import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from typing import Any
 from ddrisk.errors import InputError
 from ddrisk.stress._folders import folder_ids, new_timestamped_dir, resolve_folder
 from ddrisk.stress.layer import Item, Verdict
-from ddrisk.stress.store import LayerRecord
+from ddrisk.stress.store import LayerRecord, connect_sqlite, score_to_db
 
 ATTACK_DB = "attack.sqlite"
 ATTACKS_SUBDIR = "attacks"
@@ -60,13 +58,6 @@ CREATE TABLE IF NOT EXISTS outcomes (
     UNIQUE (phase, target, item_id)
 );
 """
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=60, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    return db
 
 
 @dataclass(frozen=True)
@@ -109,10 +100,6 @@ class OutcomeRow:
         }
 
 
-def _score(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
 class AttackRecord:
     """One attack's SQLite store."""
 
@@ -127,7 +114,7 @@ class AttackRecord:
                 "no adaptive attack here (attack.sqlite missing)",
                 "pass an attack id listed under <runs dir>/attacks, or 'latest'",
             )
-        self._db = _connect(db_path)
+        self._db = connect_sqlite(db_path)
 
     @classmethod
     def create(
@@ -146,7 +133,7 @@ class AttackRecord:
             raise FileExistsError(final_dir)
         work = final_dir.parent / f".{final_dir.name}.creating"
         work.mkdir()
-        db = _connect(work / ATTACK_DB)
+        db = connect_sqlite(work / ATTACK_DB)
         db.executescript(_SCHEMA)
         with db:
             db.execute("BEGIN")
@@ -322,7 +309,7 @@ class AttackRecord:
                 sha,
                 layer,
                 None if v.blocked is None else int(bool(v.blocked)),
-                _score(v.score),
+                score_to_db(v.score),
                 v.error,
                 json.dumps(v.detail, default=str, sort_keys=True),
                 int(cached),
