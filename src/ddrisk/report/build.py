@@ -18,6 +18,7 @@ so two builds from the same inputs are byte-identical.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import os
 import platform
@@ -406,42 +407,15 @@ def build_report(
     later: list[Section] = []
     headlines: list[FindingItem] = []
     extra: dict[str, Any] = {}
-    if risk is not None:
-        from ddrisk.report.risk_sections import risk_headline, risk_provenance, risk_sections
-
-        later += risk_sections(risk)
-        headlines.append(risk_headline(risk))
-        extra["risk"] = risk_provenance(risk)
-    if stress is not None:
-        from ddrisk.report.stress_sections import (
-            stress_headline,
-            stress_provenance,
-            stress_sections,
-        )
-
-        later += stress_sections(stress)
-        headlines.append(stress_headline(stress))
-        extra["stress"] = stress_provenance(stress)
-    if raters is not None:
-        from ddrisk.report.raters_sections import (
-            raters_headline,
-            raters_provenance,
-            raters_sections,
-        )
-
-        later += raters_sections(raters)
-        headlines.append(raters_headline(raters))
-        extra["raters"] = raters_provenance(raters)
-    if attack is not None:
-        from ddrisk.report.attack_sections import (
-            attack_headline,
-            attack_provenance,
-            attack_sections,
-        )
-
-        later += attack_sections(attack)
-        headlines.append(attack_headline(attack))
-        extra["attack"] = attack_provenance(attack)
+    # Each optional input has a report/<name>_sections.py module with the same three functions:
+    # <name>_sections (the sections), <name>_headline (a finding line) and <name>_provenance.
+    for name, value in (("risk", risk), ("stress", stress), ("raters", raters), ("attack", attack)):
+        if value is None:
+            continue
+        module = importlib.import_module(f"ddrisk.report.{name}_sections")
+        later += getattr(module, f"{name}_sections")(value)
+        headlines.append(getattr(module, f"{name}_headline")(value))
+        extra[name] = getattr(module, f"{name}_provenance")(value)
     if audit is not None:
         from ddrisk.report.audit_sections import audit_report_sections
 
