@@ -312,6 +312,29 @@ def _normalise(table: np.ndarray) -> tuple[np.ndarray, float]:
     return table / peak, peak
 
 
+_EINSUM_MAX_OPERANDS = 32
+"""numpy.einsum takes at most 64 operands; products of more tables are folded in chunks."""
+
+
+def _contract(operands: list[Any], output: list[int]) -> np.ndarray:
+    """``np.einsum(*operands, output)`` for any number of (table, subscripts) pairs.
+
+    A mode shared by many layers has one factor per layer, more than einsum accepts at once.
+    The product is associative, so chunks are multiplied first with every subscript kept
+    (no table grows past the union the single call would have held), then summed once.
+    """
+    pairs = [(operands[i], list(operands[i + 1])) for i in range(0, len(operands), 2)]
+    while len(pairs) > _EINSUM_MAX_OPERANDS:
+        folded = []
+        for start in range(0, len(pairs), _EINSUM_MAX_OPERANDS):
+            chunk = pairs[start : start + _EINSUM_MAX_OPERANDS]
+            keep = sorted({u for _, subs in chunk for u in subs})
+            args: list[Any] = [item for pair in chunk for item in pair]
+            folded.append((np.einsum(*args, keep), keep))
+        pairs = folded
+    return np.asarray(np.einsum(*[item for pair in pairs for item in pair], output))
+
+
 def _dp_component(comp: _Component, *, state_budget: int, gradients: bool = False) -> _DPRun:
     n_layers, n_modes = comp.p.shape
     adjacency = _mode_adjacency(comp.p)
@@ -352,7 +375,7 @@ def _dp_component(comp: _Component, *, state_budget: int, gradients: bool = Fals
         operands: list[Any] = []
         for k in inputs:
             operands += [factors[k].table, [letter[u] for u in factors[k].variables]]
-        raw = np.einsum(*operands, [letter[u] for u in out_vars])
+        raw = _contract(operands, [letter[u] for u in out_vars])
         table, scale = _normalise(np.asarray(raw, dtype=float))
         if scale <= 0.0:
             return _DPRun(-math.inf, peak, width)
@@ -414,7 +437,7 @@ def _backward(
                         [letter[u] for u in factors[other].variables],
                     ]
             target = [letter[u] for u in factors[k].variables]
-            adjoint[k] = np.asarray(np.einsum(*operands, target), dtype=float) / scale
+            adjoint[k] = np.asarray(_contract(operands, target), dtype=float) / scale
     mode_ratios = np.empty((len(mode_factor), 2))
     for j, k in enumerate(mode_factor):
         mode_ratios[j] = adjoint[k] / factors[k].scale
