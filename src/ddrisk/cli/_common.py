@@ -77,6 +77,48 @@ def take_renamed(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def items_file_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--data FILE``: the items (``.jsonl``/``.csv``) a stress command reads."""
+    return click.option(
+        "--data",
+        "data_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=help_text,
+    )
+
+
+def layers_file_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--layers-file FILE`` with its old spelling ``--layers`` still accepted (hidden)."""
+    new = click.option(
+        "--layers-file",
+        "layers_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        callback=take_renamed,
+        help=help_text,
+    )
+    old = renamed_option("--layers", dest="layers_path")
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        return new(old(function))
+
+    return decorate
+
+
+def resume_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--resume [ID]``: finish an interrupted job; alone, the latest unfinished one."""
+    return click.option(
+        "--resume",
+        "resume",
+        is_flag=False,
+        flag_value="unfinished",
+        default=None,
+        metavar=f"[{what.upper()}]",
+        help=f"Finish an interrupted {what} (default: the latest unfinished one).",
+    )
+
+
 def structural_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """Options of the structural analysis, shared by ``analyze`` and ``report``."""
     from ddrisk.analysis.groups import DEFAULT_THRESHOLD

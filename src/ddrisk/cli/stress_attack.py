@@ -17,8 +17,11 @@ import click
 
 from ddrisk.cli._common import (
     echo_json,
+    items_file_option,
     json_option,
+    layers_file_option,
     renamed_option,
+    resume_option,
     runs_dir_option,
     take_renamed,
 )
@@ -75,12 +78,8 @@ def _split(value: str | None) -> list[str] | None:
 
 
 @click.command("attack")
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Items file (.jsonl/.csv); its harmful items are the behaviors. Default: built-in data.",
+@items_file_option(
+    "Items file (.jsonl/.csv); its harmful items are the behaviors. Default: built-in data."
 )
 @click.option(
     "--families",
@@ -88,25 +87,9 @@ def _split(value: str | None) -> list[str] | None:
     metavar="F1,F2",
     help="Attack only these families (default data: harmful_direct; own data: all harmful).",
 )
-@click.option(
-    "--layers-file",
-    "layers_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    callback=take_renamed,
-    help="Layers YAML (input side). Default: the built-in offline layers.",
-)
-@renamed_option("--layers", dest="layers_path")
+@layers_file_option("Layers YAML (input side). Default: the built-in offline layers.")
 @runs_dir_option
-@click.option(
-    "--resume",
-    "resume",
-    is_flag=False,
-    flag_value="unfinished",
-    default=None,
-    metavar="[ATTACK]",
-    help="Finish an interrupted attack (default: the latest unfinished one).",
-)
+@resume_option("attack")
 @click.option(
     "--show",
     "show",

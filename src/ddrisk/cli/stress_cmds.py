@@ -21,8 +21,11 @@ import click
 from ddrisk.cli import LazyGroup
 from ddrisk.cli._common import (
     echo_json,
+    items_file_option,
     json_option,
+    layers_file_option,
     renamed_option,
+    resume_option,
     runs_dir_option,
     take_renamed,
 )
@@ -78,32 +81,12 @@ def _progress_wanted(quiet: bool, as_json: bool) -> bool:
 
 
 @stress.command("run")
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Items file (.jsonl/.csv: text, label, family, behavior_id). Default: built-in experiment.",
+@items_file_option(
+    "Items file (.jsonl/.csv: text, label, family, behavior_id). Default: built-in experiment."
 )
-@click.option(
-    "--layers-file",
-    "layers_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    callback=take_renamed,
-    help="Layers YAML file. Default: the five built-in offline layers.",
-)
-@renamed_option("--layers", dest="layers_path")
+@layers_file_option("Layers YAML file. Default: the five built-in offline layers.")
 @runs_dir_option
-@click.option(
-    "--resume",
-    "resume",
-    is_flag=False,
-    flag_value="unfinished",
-    default=None,
-    metavar="[RUN]",
-    help="Finish an interrupted run (default: the latest unfinished one).",
-)
+@resume_option("run")
 @click.option(
     "--limit",
     "--slice",
