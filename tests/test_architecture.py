@@ -3,6 +3,7 @@
 Layers, lowest first; a module may import (at module level) only from its own layer or below:
 
 0. base:      ddrisk.errors, ddrisk.__version__, ddrisk._hashing, ddrisk._jsonnum, ddrisk._lazy,
+              ddrisk.defaults (the one default of every statistical setting),
               ddrisk.report.escape (the escaping rules; imports nothing from ddrisk)
 1. core:      ddrisk.catalog, ddrisk.risk, ddrisk.analysis, ddrisk.audit, ddrisk.raters,
               ddrisk.stress.statistics and the stress data model (layer, items, matrix, defaults)
@@ -31,6 +32,7 @@ BASE = {
     "ddrisk._hashing",
     "ddrisk._jsonnum",
     "ddrisk._lazy",
+    "ddrisk.defaults",
     "ddrisk.report.escape",
 }
 STRESS_CORE = (

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ddrisk import defaults
 from ddrisk.analysis import stack_coverage
 from ddrisk.audit.additions import AdditionsResult, best_additions
 from ddrisk.audit.compile import CompiledStack, describe_costs
@@ -27,7 +28,7 @@ from ddrisk.risk.evidence import StressCountsFile
 from ddrisk.risk.parameters import PartialParameters, Setting
 
 AUDIT_FORMAT = "ddrisk.audit/1"
-DEFAULT_DRAWS = 1000
+DEFAULT_DRAWS = defaults.UNCERTAINTY_DRAWS
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def run_audit(
     mappings: Mapping[str, Any],
     impacts: Mapping[str, Impact],
     weights: Mapping[str, float] | None = None,
-    seed: int = 0,
+    seed: int = defaults.SEED,
     n_draws: int = DEFAULT_DRAWS,
     budget: float | None = None,
     max_additions: int | None = None,

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ddrisk import defaults
 from ddrisk._jsonnum import json_default, json_ready
 from ddrisk.errors import InputError
 
@@ -75,6 +76,41 @@ def take_renamed(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if not given and old is not None:
         return param.type_cast_value(ctx, old)
     return value
+
+
+def seed_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--seed N``, defaulting to the one seed every part of ddrisk uses."""
+    return click.option(
+        "--seed", type=int, default=defaults.SEED, show_default=True, help=help_text
+    )
+
+
+def draws_option(
+    help_text: str, *, minimum: int = 10
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--draws N``: Monte Carlo draws propagating uncertainty (one default everywhere)."""
+    return click.option(
+        "--draws",
+        "n_draws",
+        type=click.IntRange(min=minimum),
+        default=defaults.UNCERTAINTY_DRAWS,
+        show_default=True,
+        help=help_text,
+    )
+
+
+def bootstrap_option(
+    help_text: str, *, dest: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--bootstrap N``: resamples behind an interval (0: no intervals)."""
+    return click.option(
+        "--bootstrap",
+        dest,
+        type=click.IntRange(min=0),
+        default=defaults.BOOTSTRAP_REPLICATES,
+        show_default=True,
+        help=help_text,
+    )
 
 
 def items_file_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -12,6 +12,7 @@ from ddrisk.cli._common import (
     echo_json,
     json_option,
     parse_id_list,
+    seed_option,
     structural_options,
 )
 from ddrisk.io.catalog import load_catalog
@@ -21,9 +22,7 @@ from ddrisk.io.catalog import load_catalog
 @catalog_option
 @click.option("--stack", metavar="A,B,...", help="Report the straight-through modes of this stack.")
 @structural_options
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed for sampled '?' resolutions."
-)
+@seed_option("Seed for sampled '?' resolutions.")
 @click.option(
     "-o",
     "--output",

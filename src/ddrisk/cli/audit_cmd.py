@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ddrisk.cli._common import draws_option, seed_option
+
 
 def _parse_weights(text: str | None) -> dict[str, float] | None:
     if not text:
@@ -30,10 +32,8 @@ def _parse_weights(text: str | None) -> dict[str, float] | None:
 @click.command()
 @click.argument("stack", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--schema", "show_schema", is_flag=True, help="Print the stack-file JSON Schema.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for Monte Carlo draws.")
-@click.option(
-    "--draws", type=int, default=None, help="Monte Carlo draws for uncertainty (default 1000)."
-)
+@seed_option("Seed for Monte Carlo draws.")
+@draws_option("Monte Carlo draws for uncertainty (0: none).", minimum=0)
 @click.option(
     "--budget", type=float, default=None, help="Cost budget for additions (overrides the file)."
 )
@@ -66,7 +66,7 @@ def audit(
     stack: Path | None,
     show_schema: bool,
     seed: int,
-    draws: int | None,
+    n_draws: int,
     budget: float | None,
     weights: str | None,
     output: Path | None,
@@ -82,7 +82,7 @@ def audit(
         return
     if stack is None:
         raise click.UsageError("give a stack file (see `ddrisk audit --schema`)")
-    from ddrisk.audit.engine import DEFAULT_DRAWS, run_audit
+    from ddrisk.audit.engine import run_audit
     from ddrisk.errors import InputError
     from ddrisk.io.stackfile import read_stack
     from ddrisk.io.taxonomies import load_all_mappings
@@ -104,7 +104,7 @@ def audit(
         impacts=loaded.impacts,
         weights=chosen,
         seed=seed,
-        n_draws=DEFAULT_DRAWS if draws is None else draws,
+        n_draws=n_draws,
         budget=budget,
         counts=loaded.counts,
         counts_sha256=loaded.counts_sha256,

@@ -14,11 +14,14 @@ import click
 
 from ddrisk.cli._common import (
     _finite_number,
+    bootstrap_option,
     catalog_option,
+    draws_option,
     echo_json,
     json_option,
     parse_id_list,
     renamed_option,
+    seed_option,
     take_renamed,
 )
 from ddrisk.errors import InputError
@@ -36,9 +39,7 @@ _RATER_CATALOG = click.option(
     metavar="FILE_OR_NAME",
     help="The catalog the files rate (default: the built-in catalog the first file names).",
 )
-_SEED = click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap / Monte Carlo."
-)
+_SEED = seed_option("Seed of the bootstrap / Monte Carlo.")
 
 
 def _panel(files: tuple[Path, ...], catalog_source: str | None) -> RaterPanel:
@@ -237,14 +238,7 @@ def validate(files: tuple[Path, ...], catalog_source: str | None, as_json: bool)
 @raters.command()
 @_FILES
 @_RATER_CATALOG
-@click.option(
-    "--bootstrap",
-    "n_boot",
-    type=click.IntRange(min=0),
-    default=2000,
-    show_default=True,
-    help="Bootstrap resamples over cells (0: no intervals).",
-)
+@bootstrap_option("Bootstrap resamples over cells (0: no intervals).", dest="n_boot")
 @click.option(
     "--confidence",
     type=click.FloatRange(0.5, 0.999),
@@ -367,14 +361,7 @@ def pool(
     default=None,
     help="Risk parameter file (q, p defaults, residual).",
 )
-@click.option(
-    "--draws",
-    "n_draws",
-    type=click.IntRange(min=10),
-    default=2000,
-    show_default=True,
-    help="Monte Carlo draws for P(stack fails) with rater disagreement as uncertainty.",
-)
+@draws_option("Monte Carlo draws for P(stack fails) with rater disagreement as uncertainty.")
 @_SEED
 @json_option
 def compare(

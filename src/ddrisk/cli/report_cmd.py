@@ -8,8 +8,10 @@ import click
 
 from ddrisk.cli._common import (
     catalog_option,
+    draws_option,
     parse_id_list,
     runs_dir_option,
+    seed_option,
     structural_options,
 )
 from ddrisk.errors import InputError
@@ -74,21 +76,8 @@ from ddrisk.errors import InputError
     show_default=True,
     help="Risk engine for the --stack section.",
 )
-@click.option(
-    "--draws",
-    "n_draws",
-    type=click.IntRange(min=10),
-    default=2000,
-    show_default=True,
-    help="Monte Carlo draws when --params gives distributions.",
-)
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed for sampled '?' resolutions, the stress bootstrap and the risk sampler.",
-)
+@draws_option("Monte Carlo draws when --params gives distributions.")
+@seed_option("Seed for sampled '?' resolutions, the stress bootstrap and the risk sampler.")
 @click.option(
     "--audit",
     "audit_stack",

@@ -24,11 +24,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ddrisk import defaults
 from ddrisk.__version__ import __version__
 from ddrisk.raters.model import LEVEL_ORDER, RaterPanel
 
-DEFAULT_BOOTSTRAP = 2000
-DEFAULT_CONFIDENCE = 0.95
+DEFAULT_BOOTSTRAP = defaults.BOOTSTRAP_REPLICATES
+DEFAULT_CONFIDENCE = defaults.CONFIDENCE
 LEVEL_DOMAIN = (0.0, 1.0, 2.0)
 _METHOD = (
     "Krippendorff's alpha (package krippendorff; ordinal on not_prone < unclear < prone, "
@@ -364,7 +365,7 @@ def rater_agreement(
     panel: RaterPanel,
     *,
     n_boot: int = DEFAULT_BOOTSTRAP,
-    seed: int = 0,
+    seed: int = defaults.SEED,
     confidence: float = DEFAULT_CONFIDENCE,
 ) -> AgreementResult:
     """Agreement statistics of ``panel`` with seeded bootstrap intervals.

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ddrisk import defaults
 from ddrisk.__version__ import __version__
 from ddrisk.raters.model import RaterPanel
 from ddrisk.raters.pooling import DEFAULT_RULE, POOLING_RULES, pool_ratings, rater_catalog
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from ddrisk.risk.parameters import RiskParameters
     from ddrisk.risk.propagation import UncertaintyResult
 
-DEFAULT_DRAWS = 2000
+DEFAULT_DRAWS = defaults.UNCERTAINTY_DRAWS
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def disagreement_uncertainty(
     *,
     params: RiskParameters | None = None,
     n_draws: int = DEFAULT_DRAWS,
-    seed: int = 0,
+    seed: int = defaults.SEED,
     reference_rule: str = DEFAULT_RULE,
 ) -> DisagreementRisk:
     """Propagate the raters' spread on every cell of ``stack`` to P(stack fails)."""

@@ -43,9 +43,10 @@ def summary_lines(result: AuditResult) -> list[tuple[str, str]]:
     spread = ""
     if unc is not None and unc.get("uncertain_parameters"):
         summary = unc.get("probability") or {}
+        n_uncertain = len(unc["uncertain_parameters"])
+        inputs = "uncertain input" if n_uncertain == 1 else "uncertain inputs"
         spread = (
-            f"; Monte Carlo ({unc.get('n_draws')} draws over "
-            f"{len(unc['uncertain_parameters'])} uncertain inputs) 90 % range "
+            f"; Monte Carlo ({unc.get('n_draws')} draws over {n_uncertain} {inputs}) 90 % range "
             f"{_num(summary.get('p05'))} to {_num(summary.get('p95'))}"
         )
     else:

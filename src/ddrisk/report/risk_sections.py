@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ddrisk import defaults
 from ddrisk.report.blocks import (
     Cell,
     Details,
@@ -97,8 +98,8 @@ def risk_input_for_stack(
     *,
     params: RiskParameters | None = None,
     engine: str = "auto",
-    seed: int = 0,
-    n_draws: int = 2000,
+    seed: int = defaults.SEED,
+    n_draws: int = defaults.UNCERTAINTY_DRAWS,
 ) -> RiskReportInput:
     """Run :func:`~ddrisk.risk.assessment.assess_stack`, the same call as ``ddrisk risk``.
 

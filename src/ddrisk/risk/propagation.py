@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ddrisk import defaults
 from ddrisk._jsonnum import json_number
 from ddrisk.errors import InputError
 from ddrisk.risk.effective import effective_from_probability
@@ -143,8 +144,8 @@ class UncertaintyResult:
 def propagate_uncertainty(
     resolved: ResolvedParameters,
     *,
-    n_draws: int = 2000,
-    seed: int = 0,
+    n_draws: int = defaults.UNCERTAINTY_DRAWS,
+    seed: int = defaults.SEED,
     engine: str = "exact",
     evaluate: Callable[[FailureModeModel], Any] | None = None,
 ) -> UncertaintyResult:

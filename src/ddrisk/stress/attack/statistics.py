@@ -48,11 +48,13 @@ from ddrisk.stress.attack.bootstrap import (
     ratio,
     upper_bound,
 )
+from ddrisk.stress.defaults import DEFAULT_CONFIDENCE as STRESS_CONFIDENCE
+from ddrisk.stress.defaults import DEFAULT_N_BOOTSTRAP
 
 MODEL_NAME = "ddrisk adaptive attack statistics"
 BOOTSTRAP_METHOD = "cluster bootstrap over behavior_id (percentile intervals)"
-DEFAULT_BOOTSTRAP = 1000
-DEFAULT_CONFIDENCE = 0.95
+DEFAULT_BOOTSTRAP = DEFAULT_N_BOOTSTRAP
+DEFAULT_CONFIDENCE = STRESS_CONFIDENCE
 ANALYSIS_FORMAT = "ddrisk.stress.attack.analysis/1"
 
 
