@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "risk": ("ddrisk.cli.risk_cmds:risk", "P(every layer fails) under named dependence models."),
     "optimize": (
-        "ddrisk.cli.risk_cmds:optimize",
+        "ddrisk.cli.optimize_cmd:optimize",
         "The stack that minimises P(stack fails) under a budget.",
     ),
     "export": ("ddrisk.cli.risk_cmds:export", "Export a stack as an Open-PSA MEF fault tree."),

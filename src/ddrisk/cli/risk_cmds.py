@@ -1,4 +1,4 @@
-"""Risk commands: ``risk`` (joint-failure probability), ``optimize`` and ``export mef``.
+"""Risk commands: ``risk`` (joint-failure probability) and ``export mef`` (``optimize``: optimize_cmd).
 
 Thin layer: parse options, call :mod:`ddrisk.risk`, print with
 :mod:`ddrisk.report.risk_terminal` or as JSON.
@@ -20,8 +20,6 @@ from ddrisk.cli._common import (
     echo_json,
     json_option,
     parse_id_list,
-    renamed_option,
-    take_renamed,
 )
 from ddrisk.errors import InputError
 from ddrisk.io.catalog import load_catalog
@@ -346,70 +344,6 @@ def _paper_example(options: dict[str, Any]) -> None:
         console.print(f"wrote {options['figure']}")
 
 
-# ---------------------------------------------------------------------------- optimize
-@click.command("optimize")
-@catalog_option
-@click.option(
-    "--budget",
-    type=_Number(low=0),
-    default=None,
-    help="Maximum total safety-tax cost (low 1, medium 2, unclear 2.5, high 3).",
-)
-@click.option(
-    "--max-layers",
-    "max_layers",
-    type=_Number(low=1, high=20, integer=True),
-    default=None,
-    callback=take_renamed,
-    help="Maximum number of layers. Without --budget or --max-layers: best stack for every size.",
-)
-@renamed_option("--layers", dest="max_layers")
-@click.option(
-    "--cost",
-    "cost_items",
-    multiple=True,
-    metavar="LEVEL=COST",
-    help="Override a safety-tax cost, e.g. --cost high=5.",
-)
-@click.option("--candidates", metavar="A,B,...", help="Choose only among these techniques.")
-@parameter_options
-@json_option
-def optimize(**options: Any) -> None:
-    """The stack that minimises P(stack fails) under a safety-tax budget or a layer count (exact)."""
-    from ddrisk.cli._parse import parse_costs
-    from ddrisk.risk.optimize import best_stack_frontier, optimize_stack
-
-    catalog = load_catalog(options["catalog_source"])
-    costs = parse_costs(options["cost_items"])
-    params = _parameters(options)
-    candidates = (
-        parse_id_list(options["candidates"], option="--candidates", known=catalog.technique_ids)
-        if options["candidates"]
-        else None
-    )
-    if options["budget"] is None and options["max_layers"] is None:
-        results = best_stack_frontier(catalog, params=params, costs=costs, candidates=candidates)
-    else:
-        results = (
-            optimize_stack(
-                catalog,
-                params=params,
-                budget=options["budget"],
-                max_layers=options["max_layers"],
-                costs=costs,
-                candidates=candidates,
-            ),
-        )
-    if options["as_json"]:
-        from ddrisk.report.risk_records import optimization_record
-
-        echo_json(optimization_record(results))
-        return
-    from ddrisk.report.risk_terminal import render_optimization, risk_console
-
-    render_optimization(results, risk_console())
-
-
 # ---------------------------------------------------------------------------- export
 @click.group("export")
 def export() -> None:
@@ -465,4 +399,4 @@ def export_mef(**options: Any) -> None:
     )
 
 
-COMMANDS = (risk, optimize, export)
+COMMANDS = (risk, export)

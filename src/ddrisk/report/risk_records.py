@@ -7,7 +7,7 @@ fault tree with the files it came from) under one schema id, so that the CLI onl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +26,40 @@ def paper_example_record(example: PaperExample, curve: DependenceCurve) -> dict[
     return {"schema": CURVE_SCHEMA, "paper_example": example.to_dict(), "curve": curve.to_dict()}
 
 
-def optimization_record(results: Sequence[OptimizationResult]) -> dict[str, Any]:
-    """Best stacks, one per constraint, each with its model, parameters and costs."""
-    return {"schema": OPTIMIZE_SCHEMA, "results": [r.to_dict() for r in results]}
+def optimization_record(
+    results: Sequence[OptimizationResult], *, inputs: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Best stacks, one per constraint, each with its model, parameters, costs and structure.
+
+    The header says what produced them: the format id, the ddrisk version, the catalog and its
+    content hash, the engine and seed, ``inputs`` (path -> sha256 of each file read besides
+    the catalog) and ``input_sha256``, the hash of everything the results depend on (catalog,
+    resolved parameters, structure, candidates, costs and those files).
+    """
+    from ddrisk.__version__ import __version__
+    from ddrisk._hashing import object_sha256
+
+    first = results[0]
+    data = [r.to_dict() for r in results]
+    basis = {
+        "catalog_sha256": first.catalog_sha256,
+        "parameters_sha256": first.parameters_sha256,
+        "structure": data[0]["structure"],
+        "candidates": data[0]["candidates"],
+        "costs": first.costs,
+        "inputs": dict(inputs or {}),
+    }
+    return {
+        "format": OPTIMIZE_SCHEMA,
+        "schema": OPTIMIZE_SCHEMA,
+        "ddrisk_version": __version__,
+        "catalog": {"label": first.catalog, "sha256": first.catalog_sha256},
+        "engine": first.engine,
+        "seed": first.seed,
+        "inputs": [{"path": path, "sha256": digest} for path, digest in (inputs or {}).items()],
+        "input_sha256": object_sha256(basis),
+        "results": data,
+    }
 
 
 def fault_tree_record(

@@ -21,6 +21,7 @@ from ddrisk.risk.dependence import MEANINGS
 from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION
 from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.parameters import BUILTIN
+from ddrisk.risk.structure import describe
 
 if TYPE_CHECKING:
     from ddrisk.risk.assessment import StackRisk
@@ -331,6 +332,9 @@ def render_optimization(results: Sequence[OptimizationResult], console: Console)
         + " (sources: --json)"
     )
     console.print("costs: " + ", ".join(f"{k} {v:g}" for k, v in first.costs.items()))
+    console.print(f"ties: {escape(first.tie_break)}")
+    if first.structure is not None:
+        _render_structure_choice(first, console)
     table = Table(title="Best stacks", title_justify="left")
     for column in ("constraint", "best stack", "P(stack fails)", "cost", "stacks evaluated"):
         table.add_column(
@@ -342,14 +346,19 @@ def render_optimization(results: Sequence[OptimizationResult], console: Console)
             f"budget <= {v:g}" if k == "budget" else f"layers <= {int(v)}"
             for k, v in result.constraint.items()
         )
+        chosen = result.structure.chosen if result.structure is not None else None
         table.add_row(
             constraint,
-            ", ".join(result.stack) or "(none affordable)",
+            escape(describe(chosen))
+            if chosen is not None
+            else ", ".join(result.stack) or "(none affordable)",
             _fmt(result.probability),
             f"{result.cost:g}",
             str(result.evaluated),
         )
     console.print(table)
+    for result in results:
+        _render_ties(result, console)
     best = results[-1] if len(results) > 1 else results[0]
     if best.marginal_values:
         values = Table(
@@ -366,6 +375,39 @@ def render_optimization(results: Sequence[OptimizationResult], console: Console)
                 _fmt(value.ratio, 3),
             )
         console.print(values)
+
+
+def _render_structure_choice(result: OptimizationResult, console: Console) -> None:
+    """The structure searched in and where candidates the structure does not place join."""
+    choice = result.structure
+    assert choice is not None
+    console.print(f"structure: {escape(describe(choice.given))}")
+    if choice.position == "best":
+        where = ", ".join(escape(p.path) for p in choice.positions)
+        console.print(f"other candidates join: the best of {where} (each candidate its own)")
+    else:
+        [position] = choice.positions
+        console.print(f"other candidates join: {escape(position.path)} = {escape(position.text)}")
+    if choice.kept:
+        console.print("kept (not candidates): " + escape(", ".join(choice.kept)))
+
+
+def _render_ties(result: OptimizationResult, console: Console) -> None:
+    """Stacks with the same P as the best, and the rule that put the best first."""
+    if not result.ties:
+        return
+    label = ", ".join(
+        f"budget <= {v:g}" if k == "budget" else f"layers <= {int(v)}"
+        for k, v in result.constraint.items()
+    )
+    for tie in result.ties:
+        where = "".join(f" ({layer} joins {path})" for layer, path in tie.placements.items())
+        console.print(
+            f"tie ({escape(label or 'best')}): {escape(', '.join(tie.stack))}{escape(where)} has the "
+            f"same P, cost {tie.cost:g}; the best won by {tie.decided_by}"
+        )
+    if result.n_tied > len(result.ties):
+        console.print(f"  ... and {result.n_tied - len(result.ties)} more tied stacks (--json)")
 
 
 def render_fault_tree(

@@ -1,19 +1,22 @@
 """Best stacks: the techniques that minimise P(stack fails) under a budget or a layer count.
 
-The search is exact. It rests on one fact of the model: adding a layer never
-increases P(stack fails) (the stack fails when *every* layer fails, and one more
-AND term can only shrink the event). So for a partial choice ``S`` and the
-candidates ``R`` still open, P(S plus every affordable member of R) is a lower
-bound on every completion, and when all of them fit it *is* the best completion.
-Branch and bound with that bound, the strongest layers tried first, a greedy
-incumbent and a cache of evaluated subsets visits a small fraction of the
-``2 ** n`` stacks; the tests check it against exhaustive search.
+The search is exact (:mod:`ddrisk.risk.optimize_search`): adding a layer never increases
+P(stack fails), in the default all-miss stack and in any structure of votes and routes, so
+branch and bound with "every open layer added" as the bound finds the optimum while visiting
+a small fraction of the ``2 ** n`` stacks; the tests check it against exhaustive search.
+
+With a ``structure`` (:mod:`ddrisk.risk.structure`), a technique the structure places is
+chosen or not at its place, and every other candidate joins a ``position`` of the structure
+(:mod:`ddrisk.risk.optimize_structure`): the whole stack by default, a named group or route,
+or ``"best"``, where each candidate may join any admissible position and the search picks
+the best one. Results name the structure of the chosen stack and where each layer went.
 
 Safety-tax costs (overridable through ``costs``): low 1, medium 2,
 unclear 2.5, high 3. They follow :attr:`ddrisk.catalog.model.SafetyTax.rank`:
 an ordinal scale where each step up costs one more unit and an unclear tax is
 priced between medium and high, i.e. treated as probably substantial.
-Ties in P(stack fails) are broken by lower cost, then fewer layers.
+Ties in P(stack fails) are broken explicitly (:data:`TIE_BREAK`): lower cost, then fewer
+layers, then catalog order; a result lists the stacks it tied with.
 """
 
 from __future__ import annotations
@@ -28,12 +31,26 @@ import pandas as pd
 from ddrisk._jsonnum import json_number
 from ddrisk.catalog.model import Catalog, SafetyTax
 from ddrisk.errors import InputError
+from ddrisk.risk import structure as st
 from ddrisk.risk.model import FailureModeModel
+from ddrisk.risk.optimize_search import TIE_BREAK, Item, PlacementSearch
+from ddrisk.risk.optimize_search import TIE_TOLERANCE as TIE_TOLERANCE
+from ddrisk.risk.optimize_structure import (
+    BEST,
+    ROOT,
+    Placement,
+    Position,
+    StructuredStacks,
+    find_position,
+    model_with_structure,
+    positions,
+    remove_absent,
+)
 from ddrisk.risk.parameters import RiskParameters, resolve_parameters
 
 DEFAULT_COSTS: dict[SafetyTax, float] = {tax: tax.rank for tax in SafetyTax}
 MAX_EXACT_TECHNIQUES = 20
-TIE_TOLERANCE = 1e-12
+MAX_LISTED_TIES = 10
 METHOD = (
     "exact branch and bound over technique subsets (bound: P(stack fails) is monotone "
     "non-increasing in the set of layers)"
@@ -83,20 +100,79 @@ class LayerValue:
 def layer_marginal_values(
     model: FailureModeModel, *, probability_of: ProbabilityFunction | None = None
 ) -> tuple[LayerValue, ...]:
-    """Marginal value of each layer of a stack (removing it; an empty stack always fails)."""
+    """Marginal value of each layer of a stack (removing it; an empty stack always fails).
+
+    In a structured stack a removed layer always misses (as in
+    :func:`ddrisk.risk.assessment.assess_stack`): the rest keep their places, a vote keeps the
+    number of flags it needs, and a route left without any layer lets every attack through.
+    """
     probability_of = probability_of or engine_probability()
     with_all = probability_of(model)
     values = []
     for layer in model.layers:
         rest = [other for other in model.layers if other != layer]
-        without = probability_of(model.subset(rest)) if rest else 1.0
+        without = _probability_without(model, rest, probability_of) if rest else 1.0
         values.append(LayerValue(layer, without, with_all))
     return tuple(values)
 
 
+def _probability_without(
+    model: FailureModeModel, rest: list[str], probability_of: ProbabilityFunction
+) -> float:
+    if model.structure is None:
+        return probability_of(model.subset(rest))
+    node = remove_absent(model.structure, rest)
+    return 1.0 if node is None else probability_of(model_with_structure(model, node))
+
+
+@dataclass(frozen=True)
+class TiedStack:
+    """A stack whose P(stack fails) equals the best's up to rounding, and why it lost."""
+
+    stack: tuple[str, ...]
+    probability: float
+    cost: float
+    decided_by: str
+    placements: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stack": list(self.stack),
+            "probability": self.probability,
+            "cost": self.cost,
+            "n_layers": len(self.stack),
+            "placements": dict(self.placements),
+            "decided_by": self.decided_by,
+        }
+
+
+@dataclass(frozen=True)
+class StructureChoice:
+    """The structure the search worked in: as given, where candidates joined, and as chosen."""
+
+    given: Any
+    position: str
+    positions: tuple[Position, ...]
+    chosen: Any
+    placements: dict[str, str]
+    kept: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "given": {"text": st.describe(self.given), "tree": st.to_data(self.given)},
+            "position": self.position,
+            "positions": [p.to_dict() for p in self.positions],
+            "kept": list(self.kept),
+            "chosen": None
+            if self.chosen is None
+            else {"text": st.describe(self.chosen), "tree": st.to_data(self.chosen)},
+            "placements": dict(self.placements),
+        }
+
+
 @dataclass(frozen=True)
 class OptimizationResult:
-    """The best stack under one constraint, with its marginal layer values."""
+    """The best stack under one constraint, its marginal layer values, ties and structure."""
 
     stack: tuple[str, ...]
     probability: float
@@ -111,127 +187,47 @@ class OptimizationResult:
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     method: str = METHOD
     model: str = field(default="failure-mode common-cause model (Marshall-Olkin shocks)")
+    catalog_sha256: str = ""
+    engine: str = "exact"
+    seed: int | None = None
+    structure: StructureChoice | None = None
+    ties: tuple[TiedStack, ...] = ()
+    n_tied: int = 0
+    tie_break: str = TIE_BREAK
+
+    @property
+    def tied(self) -> bool:
+        """True when another feasible stack has the same P (the tie-break rules decided)."""
+        return self.n_tied > 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
             "model": self.model,
             "catalog": self.catalog,
+            "catalog_sha256": self.catalog_sha256,
             "parameters_sha256": self.parameters_sha256,
             "parameters": self.parameters,
+            "engine": self.engine,
+            "seed": self.seed,
             "constraint": self.constraint,
             "costs": self.costs,
             "candidates": list(self.candidates),
+            "structure": None if self.structure is None else self.structure.to_dict(),
             "stack": list(self.stack),
             "probability": self.probability,
             "cost": self.cost,
             "n_layers": len(self.stack),
             "evaluated_stacks": self.evaluated,
+            "tie_break": self.tie_break,
+            "tied": self.tied,
+            "n_tied": self.n_tied,
+            "ties": [tie.to_dict() for tie in self.ties],
             "marginal_values": [value.to_dict() for value in self.marginal_values],
         }
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([value.to_dict() for value in self.marginal_values])
-
-
-class _Search:
-    """Branch and bound over subsets of candidate indices (bitmasks), with a cache."""
-
-    def __init__(
-        self,
-        model: FailureModeModel,
-        costs: Sequence[float],
-        probability_of: ProbabilityFunction,
-        *,
-        budget: float | None,
-        max_layers: int | None,
-    ) -> None:
-        self.model = model
-        self.costs = list(costs)
-        self.probability_of = probability_of
-        self.budget = math.inf if budget is None else budget
-        self.max_layers = model.n_layers if max_layers is None else max_layers
-        self.cache: dict[int, float] = {0: 1.0}
-        self.tolerance = 1e-9  # absolute slack on budget comparisons (costs are decimals)
-
-    def probability(self, mask: int) -> float:
-        if mask not in self.cache:
-            layers = [self.model.layers[i] for i in range(self.model.n_layers) if mask >> i & 1]
-            self.cache[mask] = float(self.probability_of(self.model.subset(layers)))
-        return self.cache[mask]
-
-    def key(self, mask: int) -> tuple[float, float, int]:
-        return (self.probability(mask), self.mask_cost(mask), bin(mask).count("1"))
-
-    @staticmethod
-    def better(a: tuple[float, float, int], b: tuple[float, float, int]) -> bool:
-        """Lower P wins; P equal to rounding (relative 1e-12) falls to cost, then size."""
-        if abs(a[0] - b[0]) > TIE_TOLERANCE * max(a[0], b[0]):
-            return a[0] < b[0]
-        return a[1:] < b[1:]
-
-    def mask_cost(self, mask: int) -> float:
-        return sum(cost for i, cost in enumerate(self.costs) if mask >> i & 1)
-
-    def fits(self, cost: float, count: int) -> bool:
-        return cost <= self.budget + self.tolerance and count <= self.max_layers
-
-    def run(self, order: Sequence[int]) -> int:
-        best = self.greedy(order)
-        best_key = self.key(best)
-
-        def visit(position: int, mask: int, cost: float, count: int) -> None:
-            nonlocal best, best_key
-            key = self.key(mask)
-            if self.better(key, best_key):
-                best, best_key = mask, key
-            if position == len(order) or count == self.max_layers:
-                return
-            open_items = [i for i in order[position:] if self.fits(cost + self.costs[i], count + 1)]
-            if not open_items:
-                return
-            everything = mask
-            for i in open_items:
-                everything |= 1 << i
-            bound = self.probability(everything)
-            if bound > best_key[0] * (1 + TIE_TOLERANCE):
-                return
-            all_cost = cost + sum(self.costs[i] for i in open_items)
-            if self.fits(all_cost, count + len(open_items)):
-                # Monotonicity: taking every open item is the best completion; only smaller
-                # supersets of mask with equal probability could still win a tie.
-                if self.better(self.key(everything), best_key):
-                    best, best_key = everything, self.key(everything)
-                if bound < best_key[0] * (1 - TIE_TOLERANCE):
-                    return
-            item = order[position]
-            if self.fits(cost + self.costs[item], count + 1):
-                visit(position + 1, mask | 1 << item, cost + self.costs[item], count + 1)
-            visit(position + 1, mask, cost, count)
-
-        visit(0, 0, 0.0, 0)
-        return best
-
-    def greedy(self, order: Sequence[int]) -> int:
-        """Add the layer that lowers P most per unit cost while the constraint allows."""
-        mask, cost, count = 0, 0.0, 0
-        while True:
-            choices = [
-                i for i in order if not mask >> i & 1 and self.fits(cost + self.costs[i], count + 1)
-            ]
-            if not choices:
-                return mask
-            current = self.probability(mask)
-            gains = {
-                i: (current - self.probability(mask | 1 << i)) / max(self.costs[i], 1e-12)
-                for i in choices
-            }
-            pick = max(choices, key=gains.__getitem__)
-            if self.probability(mask | 1 << pick) >= current:
-                return mask
-            mask |= 1 << pick
-            cost += self.costs[pick]
-            count += 1
 
 
 def optimize_stack(
@@ -243,6 +239,8 @@ def optimize_stack(
     costs: Mapping[SafetyTax, float] | None = None,
     candidates: Sequence[str] | None = None,
     probability_of: ProbabilityFunction | None = None,
+    structure: st.Node | None = None,
+    position: str | None = None,
 ) -> OptimizationResult:
     """The stack of catalog techniques with the lowest P(stack fails) under the constraint.
 
@@ -253,15 +251,23 @@ def optimize_stack(
     params
         Risk parameters (defaults of :mod:`ddrisk.risk.parameters` when omitted).
     budget
-        Maximum total safety-tax cost (see ``costs``); ``None`` for no budget.
+        Maximum total safety-tax cost of the chosen candidates (see ``costs``); ``None``: none.
     max_layers
-        Maximum number of layers; ``None`` for no limit.
+        Maximum number of chosen candidates; ``None`` for no limit.
     costs
         Cost per safety-tax level; defaults to :data:`DEFAULT_COSTS`.
     candidates
         Restrict the choice to these technique ids (default: all).
     probability_of
         P(stack fails) for a model (default: the exact engine).
+    structure
+        How layers combine (:mod:`ddrisk.risk.structure`), over catalog technique ids. A
+        placed technique that is a candidate is chosen or not at its place; one that is not a
+        candidate is kept (always deployed, outside budget and layer count).
+    position
+        Where candidates the structure does not place join: a path from
+        :func:`ddrisk.risk.optimize_structure.positions` (default ``"structure"``, the whole
+        stack), or ``"best"`` for every admissible position, the best one per candidate.
     """
     candidates = list(candidates or catalog.technique_ids)
     if len(candidates) > MAX_EXACT_TECHNIQUES:
@@ -276,39 +282,158 @@ def optimize_stack(
     if max_layers is not None and max_layers < 1:
         raise InputError("max_layers", None, f"{max_layers} layers", "ask for at least 1 layer")
     cost_table = dict(DEFAULT_COSTS) if costs is None else {**DEFAULT_COSTS, **costs}
+    custom = probability_of is not None
     probability_of = probability_of or engine_probability()
-    resolved = resolve_parameters(catalog, candidates, params)
-    model = resolved.model
-    layer_costs = [cost_table[catalog.technique(t).safety_tax] for t in candidates]
-    singles = [probability_of(model.subset([t])) for t in candidates]
-    order = sorted(range(len(candidates)), key=lambda i: (singles[i], layer_costs[i], i))
-    search = _Search(model, layer_costs, probability_of, budget=budget, max_layers=max_layers)
+    technique_cost = {t: cost_table[catalog.technique(t).safety_tax] for t in candidates}
+    catalog_rank = {t: k for k, t in enumerate(catalog.technique_ids)}
+    kept: list[str] = []
+    stacks: StructuredStacks | None = None
+    if structure is None:
+        if position is not None:
+            raise InputError(
+                "position", position, "a position needs a structure", "pass structure as well"
+            )
+        placements = [Placement(t) for t in candidates]
+        resolved = resolve_parameters(catalog, candidates, params)
+        model = resolved.model
+
+        def probability(mask: int) -> float:
+            if not mask:
+                return 1.0
+            layers = [placements[i].layer for i in range(len(placements)) if mask >> i & 1]
+            return probability_of(model.subset(layers))
+
+    else:
+        kept, placements, where = _placements(catalog, structure, position, candidates)
+        resolved = resolve_parameters(catalog, [*kept, *candidates], params)
+        structured = StructuredStacks(resolved.model, structure, kept, placements)
+        stacks = structured
+
+        def probability(mask: int) -> float:
+            sub_model = structured.model_for(mask)
+            return 1.0 if sub_model is None else probability_of(sub_model)
+
+    order_of = {t: k for k, t in enumerate(candidates)}
+    items = [
+        Item(
+            order_of[p.layer],
+            technique_cost[p.layer],
+            (catalog_rank[p.layer], -1 if p.position is None else _position_rank(p, structure)),
+        )
+        for p in placements
+    ]
+    search = PlacementSearch(items, probability, budget=budget, max_layers=max_layers)
+    singles = [search.probability(1 << i) for i in range(len(items))]
+    order = sorted(range(len(items)), key=lambda i: (singles[i], items[i].cost, items[i].rank))
     best = search.run(order)
-    stack = tuple(candidates[i] for i in range(len(candidates)) if best >> i & 1)
+
+    def stack_of(mask: int) -> tuple[str, ...]:
+        if stacks is None:
+            return tuple(p.layer for k, p in enumerate(placements) if mask >> k & 1)
+        node = stacks.structure_for(mask)
+        chosen = {p.layer for p in stacks.chosen(mask)} | set(kept)
+        return tuple(st.leaves(node)) if node is not None else tuple(sorted(chosen))
+
+    def placed(mask: int) -> dict[str, str]:
+        return {
+            p.layer: p.position.path
+            for k, p in enumerate(placements)
+            if mask >> k & 1 and p.position is not None
+        }
+
+    ties = search.ties(best)
+    best_key = search.key(best)
+    best_model: FailureModeModel | None
+    if stacks is None:
+        best_model = model.subset(list(stack_of(best))) if best else None
+    else:
+        best_model = stacks.model_for(best)
+    marginal_values = (
+        layer_marginal_values(best_model, probability_of=probability_of)
+        if best_model is not None
+        else ()
+    )
     constraint: dict[str, float] = {}
     if budget is not None:
         constraint["budget"] = budget
     if max_layers is not None:
         constraint["max_layers"] = max_layers
-    marginal_values = (
-        layer_marginal_values(model.subset(list(stack)), probability_of=probability_of)
-        if stack
-        else ()
-    )
+    choice = None
+    if structure is not None and stacks is not None:
+        choice = StructureChoice(
+            given=structure,
+            position=position or ROOT,
+            positions=where,
+            chosen=stacks.structure_for(best),
+            placements=placed(best),
+            kept=tuple(kept),
+        )
     return OptimizationResult(
-        stack=stack,
+        stack=stack_of(best),
         probability=search.probability(best),
-        cost=search.mask_cost(best),
+        cost=search.cost(best),
         constraint=constraint,
         costs={tax.value: value for tax, value in cost_table.items()},
         candidates=tuple(candidates),
-        evaluated=len(search.cache) - 1,
+        evaluated=sum(1 for mask in search.cache if mask),
         marginal_values=marginal_values,
         catalog=resolved.catalog_label,
         parameters_sha256=resolved.parameters_hash,
         parameters=resolved.to_dict()["parameters"],
-        model=model.name,
+        model=resolved.model.name,
+        catalog_sha256=resolved.catalog_hash,
+        engine="custom probability function" if custom else "exact",
+        structure=choice,
+        ties=tuple(
+            TiedStack(
+                stack_of(mask),
+                search.probability(mask),
+                search.cost(mask),
+                search.decided_by(best_key, search.key(mask)),
+                placed(mask),
+            )
+            for mask in ties[:MAX_LISTED_TIES]
+        ),
+        n_tied=len(ties),
     )
+
+
+def _placements(
+    catalog: Catalog, structure: st.Node, position: str | None, candidates: Sequence[str]
+) -> tuple[list[str], list[Placement], tuple[Position, ...]]:
+    """Kept layers, the search's placements and the positions candidates may join."""
+    known = set(catalog.technique_ids)
+    placed = st.leaves(structure)
+    for layer in placed:
+        if layer not in known:
+            raise InputError(
+                "structure",
+                layer,
+                "not a technique of the catalog",
+                "place catalog technique ids: " + ", ".join(catalog.technique_ids),
+            )
+    if position is None or position.strip() == BEST:
+        where = positions(structure) if position is not None else (positions(structure)[0],)
+    else:
+        try:
+            where = (find_position(structure, position),)
+        except ValueError as error:
+            raise InputError(
+                "position", position, str(error), "name one of those positions"
+            ) from None
+    kept = [layer for layer in placed if layer not in candidates]
+    placements = []
+    for technique in candidates:
+        if technique in placed:
+            placements.append(Placement(technique))
+        else:
+            placements.extend(Placement(technique, p) for p in where)
+    return kept, placements, where
+
+
+def _position_rank(placement: Placement, structure: st.Node | None) -> int:
+    assert structure is not None and placement.position is not None
+    return [p.path for p in positions(structure)].index(placement.position.path)
 
 
 def best_stack_frontier(
@@ -318,21 +443,35 @@ def best_stack_frontier(
     costs: Mapping[SafetyTax, float] | None = None,
     candidates: Sequence[str] | None = None,
     probability_of: ProbabilityFunction | None = None,
+    structure: st.Node | None = None,
+    position: str | None = None,
 ) -> tuple[OptimizationResult, ...]:
-    """The best stack of at most k layers, for every k from 1 to the number of techniques.
+    """The best stack of at most k layers, for every k from 1 to the number of candidates.
 
-    With ``candidates``, the frontier is that of the catalog restricted to those techniques
-    (their ratings kept), so k runs up to the number of candidates and the results name the
-    restricted catalog's content hash.
+    Without a structure and with ``candidates``, the frontier is that of the catalog
+    restricted to those techniques (their ratings kept), and the results name the restricted
+    catalog's content hash. With a structure, the catalog stays whole (layers the structure
+    places outside ``candidates`` are kept) and ``structure``/``position`` are passed on.
     """
     probability_of = probability_of or engine_probability()
-    if candidates is not None:
-        catalog = _restricted_catalog(catalog, candidates)
+    if structure is None:
+        if candidates is not None:
+            catalog = _restricted_catalog(catalog, candidates)
+        size = len(catalog.technique_ids)
+    else:
+        size = len(candidates or catalog.technique_ids)
     return tuple(
         optimize_stack(
-            catalog, params=params, max_layers=k, costs=costs, probability_of=probability_of
+            catalog,
+            params=params,
+            max_layers=k,
+            costs=costs,
+            probability_of=probability_of,
+            candidates=candidates if structure is not None else None,
+            structure=structure,
+            position=position,
         )
-        for k in range(1, len(catalog.technique_ids) + 1)
+        for k in range(1, size + 1)
     )
 
 
