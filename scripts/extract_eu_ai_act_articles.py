@@ -6,7 +6,8 @@ Alliance keeps a copy of that page in
 https://github.com/CloudSecurityAlliance-DataSets/dataset-public-laws-regulations-standards::
 
     git show COMMIT:regulation/europa.eu/ai-act/eu-ai-act.html | \
-        python scripts/extract_eu_ai_act_articles.py --source "CSA copy, commit COMMIT" > \
+        python scripts/extract_eu_ai_act_articles.py --source \
+        "CloudSecurityAlliance-DataSets/dataset-public-laws-regulations-standards regulation/europa.eu/ai-act/eu-ai-act.html, commit COMMIT" > \
         tests/catalog/data/eu-ai-act-2024-1689-articles.tsv
 
 In that HTML each article is a ``<p class="oj-ti-art">Article N</p>`` followed by its title in
