@@ -1,42 +1,69 @@
 """Unbiased estimates of P(stack fails) for models the exact engine cannot reach.
 
-:func:`importance_sample` draws only the failure-mode occurrences and integrates every layer's
-cells and residual analytically given them,
+:func:`importance_sample` is a *stratified* importance sampler, designed for stacks whose
+failure runs through several large shared ("hub") modes at once, where a single product-form
+proposal cannot fit the failure region (the cross-entropy product tilt this replaces covered
+the exact value in only 66-93 of 100 seeds on :func:`ddrisk.risk.hard_stacks.hard_stack`):
 
-``P(stack fails | modes x) = prod_i [1 - (1 - r_i) prod_{j: x_j = 1} (1 - p_ij)]``
+1. **Condition exactly on the hubs.** The ``K`` shared modes that fail the most layers when
+   they occur (``K <= 8`` by default, fewer for small ``n``) define ``2 ** K`` strata ``h``;
+   ``P(stack fails) = sum_h P(h) E[P(stack fails | modes) | h]`` with ``P(h)`` exact. The hubs
+   are the main source of weight variance (whether a draw "finds" a rare hub combination),
+   and conditioning removes it outright instead of hoping a proposal covers it.
+2. **Integrate cells analytically.** Given the modes, layers fail independently, so each draw
+   scores ``P(stack fails | modes)`` exactly (cells and residuals averaged out), and modes
+   reaching one layer are folded into its residual.
+3. **Sample the rest with a proposal that fits an OR.** For all-miss stacks the remaining
+   modes are drawn layer by layer, each layer's new modes given that the layer fails, under a
+   tempered look-ahead tilt (:class:`~ddrisk.risk.sampling_proposals.LayerSequentialProposal`);
+   structured stacks (votes, routes) use a per-stratum product tilt with a few more modes
+   summed out per draw (:class:`~ddrisk.risk.sampling_proposals.ProductTiltProposal`).
+4. **Allocate from a pilot, then discard it.** A few pilot draws per stratum estimate its
+   spread; the final draws are allocated Neyman-style (``n_h`` proportional to
+   ``P(h) sigma_h``, with ``sigma_h`` never taken below the stratum's mean or its
+   independent-layers guess, and at least 2 draws per stratum). The allocation is fixed
+   before the final, independent draws, so the estimate is unbiased.
+5. **A variance that does not shrink on heavy tails.** ``sum_h P(h)^2 s_h^2 / n_h``, where no
+   stratum's coefficient of variation is taken below the pooled one (a stratum whose few draws
+   agree by chance does not report zero variance) and an all-zero stratum is charged the
+   variance its upper bound allows. The effective sample size (Kish, over each draw's share of
+   the estimate) is reported, with a warning when it is small.
 
-(a conditional expectation, so its variance is never larger than that of 0/1 simulation). Modes
-are drawn from tilted probabilities ``t_j`` learned by the cross-entropy method, and each draw is
-weighted by the likelihood ratio ``prod_j (q_j / t_j)^x_j ((1 - q_j) / (1 - t_j))^(1 - x_j)``.
-The tilt is fixed before the final, independent batch is drawn, so the estimate is unbiased; the
-standard error is the sample standard deviation of the weighted terms over ``sqrt(n)``. All
-arithmetic is in log space, so estimates far below 1e-300 keep their relative accuracy.
+Measured by ``benchmarks/bench_sampler.py`` (actual error against the exact DP, 100 seeds): the
+95 % interval covers at about the nominal rate on the hard family, with a median actual error
+several times smaller than the old design's at the same 20,000 draws. All arithmetic is in log
+space, so estimates far below 1e-300 keep their relative accuracy.
 
 :func:`crude_monte_carlo` is raw 0/1 simulation of every basic event, for comparison only.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 from scipy.special import logsumexp, ndtri
 
 from ddrisk._jsonnum import json_number
+from ddrisk.risk._strata import StratifiedIntegrand
 from ddrisk.risk.model import FailureModeModel
-from ddrisk.risk.structure import conditioned_log_failure
+from ddrisk.risk.sampling_proposals import LayerSequentialProposal, ProductTiltProposal
 
 Z95 = float(ndtri(0.975))  # norm.ppf(0.975), without importing scipy.stats
-_LOG_ZERO = -1.0e4  # stands for log(0) inside matrix products (exp underflows to exactly 0)
 MIN_EFFECTIVE_SAMPLES = 200
 """Below this effective sample size the sampler's result carries a warning."""
 ESS_WARNING_SHARE = 0.1
 """... or below this share of the draws (weights that heavy-tailed make the s.e. optimistic)."""
-IMPORTANCE_METHOD = "cross-entropy importance sampling over mode occurrences (cells analytic)"
+MAX_STRATA_BITS = 8
+"""Default cap on the hub modes conditioned on exactly (``2 ** 8`` strata)."""
+MIN_DRAWS_PER_STRATUM = 2
+"""Every stratum gets at least this many final draws (so each has a sample variance)."""
+STRATIFIED_METHOD = (
+    "stratified importance sampling: hub modes conditioned on exactly, cells analytic"
+)
+IMPORTANCE_METHOD = STRATIFIED_METHOD  # the name engine results and reports refer to
 CRUDE_METHOD = "crude Monte Carlo (0/1 simulation of every basic event)"
 
 
@@ -45,8 +72,11 @@ class SamplingResult:
     """An unbiased estimate of P(stack fails) with its sampling error.
 
     ``interval`` is the 95 % normal interval ``estimate +/- 1.96 * standard_error`` clipped at 0;
-    ``relative_error`` is ``standard_error / estimate``. ``tilted_q`` is the sampling distribution
-    of the mode occurrences (equal to ``q`` for crude Monte Carlo).
+    ``relative_error`` is ``standard_error / estimate`` (computed from scaled sums, so it stays
+    meaningful when the estimate underflows). ``tilted_q`` is how often each mode occurred in
+    the final draws (for the hubs: the share of draws in strata where the hub occurs; equal to
+    ``q`` for crude Monte Carlo). ``n_strata`` is the number of hub strata (1 when none) and
+    ``conditioned_modes`` names the hub modes conditioned on exactly.
     """
 
     estimate: float
@@ -64,6 +94,8 @@ class SamplingResult:
     effective_sample_size: float = math.nan
     model_name: str = ""
     warning: str | None = None
+    n_strata: int = 1
+    conditioned_modes: tuple[str, ...] = ()
 
     def tilt_summary(self, model: FailureModeModel, *, top: int = 5) -> list[dict[str, object]]:
         """The modes whose sampling probability was raised the most (ratio t_j / q_j)."""
@@ -94,124 +126,79 @@ class SamplingResult:
             "tilted_q": self.tilted_q.tolist(),
             "model": self.model_name,
             "warning": self.warning,
+            "n_strata": self.n_strata,
+            "conditioned_modes": list(self.conditioned_modes),
         }
 
 
-class _Integrand:
-    """log E[P(stack fails) | sampled modes] and log likelihood ratios for batches of draws.
+def _allocate(weights: np.ndarray, n: int, floor: int) -> np.ndarray:
+    """Integer draws per stratum: ``floor`` each, the rest in proportion to ``weights``."""
+    extra = n - floor * weights.size
+    total = float(weights.sum())
+    share = (
+        weights / total
+        if total > 0 and math.isfinite(total)
+        else np.full(weights.size, 1.0 / weights.size)
+    )
+    raw = share * extra
+    counts = np.floor(raw).astype(int)
+    remainder = extra - int(counts.sum())
+    counts[np.argsort(-(raw - counts), kind="stable")[:remainder]] += 1
+    return counts + floor
 
-    The ``n_integrated`` most widely shared uncertain modes are not sampled: the integrand sums
-    over their ``2 ** n_integrated`` joint outcomes analytically (a further conditional
-    expectation), which removes the largest source of weight variance, the hub modes. Modes
-    that reach a single layer are folded into that layer's residual, also exactly.
+
+@dataclass(frozen=True)
+class _StratumStatistics:
+    log_estimate: float
+    standard_error: float
+    relative_error: float
+    effective_sample_size: float
+
+
+def _stratified_statistics(
+    log_terms: np.ndarray,
+    stratum: np.ndarray,
+    counts: np.ndarray,
+    stratum_log_prob: np.ndarray,
+    upper_log_mean: np.ndarray | None,
+) -> _StratumStatistics:
+    """The stratified estimate ``sum_h P(h) mean_h``, its standard error and ESS, in log space.
+
+    The variance is ``sum_h P(h)^2 s_h^2 / n_h`` with two guards against the heavy tails of
+    importance weights, which make a small sample's ``s_h`` too small far more often than too
+    large: no stratum's squared coefficient of variation is taken below the pooled one (a
+    stratum whose few draws happened to agree does not report zero variance), and a stratum
+    whose draws were all zero contributes the variance of a variable on ``[0, upper bound]``
+    where a bound is known. The effective sample size is Kish's, over each draw's share
+    ``P(h) w / n_h`` of the estimate.
     """
-
-    def __init__(self, model: FailureModeModel, *, n_integrated: int = 3):
-        self.structure = model.structure
-        self.layer_index = {layer: i for i, layer in enumerate(model.layers)}
-        q = np.asarray(model.q, dtype=float)
-        p = np.asarray(model.p, dtype=float)
-        r = np.asarray(model.r, dtype=float)
-        certain = q >= 1.0
-        with np.errstate(divide="ignore"):
-            log_keep_cell = np.log1p(-p)
-            base = np.log1p(-r) + np.where(certain[None, :], log_keep_cell, 0.0).sum(axis=1)
-        uncertain = np.flatnonzero((q > 0) & (q < 1) & (p > 0).any(axis=0))
-        # A mode that can fail only one layer acts as an extra residual of that layer: fold it in
-        # exactly instead of sampling it (it carries no dependence between layers).
-        private = uncertain[(p[:, uncertain] > 0).sum(axis=0) == 1]
-        with np.errstate(divide="ignore"):
-            base = base + np.log1p(-p[:, private] * q[None, private]).sum(axis=1)
-        uncertain = np.setdiff1d(uncertain, private)
-        reach = (p[:, uncertain] > 0).sum(axis=0)
-        by_reach = uncertain[np.argsort(-reach, kind="stable")]
-        self.integrated = np.sort(by_reach[: max(0, min(n_integrated, by_reach.size))])
-        self.free = np.setdiff1d(uncertain, self.integrated)
-        self.q = q[self.free]
-        self.base = np.maximum(base, _LOG_ZERO)
-        with np.errstate(divide="ignore"):
-            self.log_keep_r = np.maximum(np.log1p(-r), _LOG_ZERO)
-        cell = np.maximum(log_keep_cell[:, self.free], _LOG_ZERO)
-        self.cell_t = sparse.csr_matrix(cell.T)  # (free modes, layers)
-        self.cell_dense = cell
-        with np.errstate(divide="ignore"):
-            all_terms = np.maximum(np.log1p(-p[:, uncertain] * q[None, uncertain]), _LOG_ZERO)
-            self.layer_term = np.maximum(np.log1p(-p[:, self.free] * q[None, self.free]), _LOG_ZERO)
-        self.log_keep_all = self.base + all_terms.sum(axis=1)
-        self.log_q = np.log(self.q)
-        self.log_not_q = np.log1p(-self.q)
-        outcomes = np.array(
-            list(itertools.product((False, True), repeat=self.integrated.size)), dtype=bool
-        ).reshape(2**self.integrated.size, self.integrated.size)
-        q_int = q[self.integrated]
-        self.outcome_log_prob = np.where(outcomes, np.log(q_int), np.log1p(-q_int)).sum(axis=1)
-        hub_cell = np.maximum(log_keep_cell[:, self.integrated], _LOG_ZERO)
-        self.outcome_log_keep = outcomes.astype(float) @ hub_cell.T  # (outcomes, layers)
-
-    def initial_tilt(self) -> np.ndarray:
-        """P(mode occurs | stack fails) if layers failed independently given that one mode.
-
-        ``odds(t_j) = odds(q_j) * prod_i P(layer i fails | x_j = 1) / P(layer i fails | x_j = 0)``
-        -- exact when no two layers share a mode, and a starting point for cross-entropy
-        otherwise (it lets the pilot see modes far rarer than ``1 / pilot``).
-        """
-        term = self.layer_term  # (layers, free modes): log(1 - q_j p_ij)
-        log_keep = self.log_keep_all[:, None]
-        without = log_keep - term
-        with_mode = without + self.cell_dense
-        with np.errstate(divide="ignore"):
-            fail_if = np.log(-np.expm1(np.minimum(with_mode, 0.0)))
-            fail_if_not = np.log(-np.expm1(np.minimum(without, 0.0)))
-        lift = np.nan_to_num(fail_if - fail_if_not, nan=0.0, posinf=700.0).sum(axis=0)
-        log_odds = self.log_q - self.log_not_q + np.clip(lift, -700.0, 700.0)
-        return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700.0, 700.0)))
-
-    def log_conditional(self, occurs: np.ndarray, *, residual_floor: float = 0.0) -> np.ndarray:
-        """log E[prod_i P(layer i fails | modes) | sampled modes] per row of ``occurs``."""
-        log_keep = (self.cell_t.T @ occurs.T.astype(float)).T + self.base[None, :]
-        if residual_floor > 0.0:
-            log_keep = log_keep + np.minimum(0.0, math.log1p(-residual_floor) - self.log_keep_r)
-        n_outcomes, n_layers = self.outcome_log_keep.shape
-        rows = max(1, 4_000_000 // max(1, n_outcomes * n_layers))  # bound the temporary array
-        result = np.empty(log_keep.shape[0])
-        for begin in range(0, log_keep.shape[0], rows):
-            block = log_keep[begin : begin + rows]
-            total = block[:, None, :] + self.outcome_log_keep[None, :, :]
-            with np.errstate(divide="ignore"):
-                log_fail = np.log(-np.expm1(np.minimum(total, 0.0)))
-            if self.structure is None:
-                per_outcome = log_fail.sum(axis=2)
-            else:
-                per_outcome = conditioned_log_failure(self.structure, log_fail, self.layer_index)
-            result[begin : begin + rows] = logsumexp(
-                per_outcome + self.outcome_log_prob[None, :], axis=1
-            )
-        return result
-
-    def log_ratio(self, occurs: np.ndarray, tilt: np.ndarray) -> np.ndarray:
-        """log of p(x) / f_t(x) for each row."""
-        up = self.log_q - np.log(tilt)
-        down = self.log_not_q - np.log1p(-tilt)
-        return occurs @ up + (~occurs) @ down
-
-
-def _draw(rng: np.random.Generator, tilt: np.ndarray, n: int) -> np.ndarray:
-    return rng.random((n, tilt.size)) < tilt[None, :]
-
-
-def _summarise(log_terms: np.ndarray) -> tuple[float, float, float, float]:
-    """(log mean, mean, standard error, effective sample size) of exp(log_terms), stably."""
-    n = log_terms.size
-    peak = float(log_terms.max()) if n else -math.inf
-    if not math.isfinite(peak):
-        return -math.inf, 0.0, 0.0, 0.0
-    scaled = np.exp(log_terms - peak)
-    mean_scaled = float(scaled.mean())
-    sd_scaled = float(scaled.std(ddof=1)) if n > 1 else math.inf
-    log_mean = peak + math.log(mean_scaled)
-    ess = float(scaled.sum() ** 2 / (scaled**2).sum())
-    scale = math.exp(peak) if peak > -745 else 0.0
-    return log_mean, mean_scaled * scale, sd_scaled * scale / math.sqrt(n), ess
+    n_strata = counts.size
+    finite = log_terms[np.isfinite(log_terms)]
+    if not finite.size:
+        return _StratumStatistics(-math.inf, 0.0, math.inf, 0.0)
+    # Scale by the largest term of the estimate (P(h) w / n_h), so the sums cannot overflow.
+    share_log = stratum_log_prob[stratum] - np.log(counts[stratum]) + log_terms
+    peak = float(np.max(share_log))
+    scale_h = stratum_log_prob - np.log(counts) - peak  # log(P(h) / n_h) relative to peak
+    scaled = np.exp(np.minimum(log_terms + scale_h[stratum], 0.0))  # each draw's share / e^peak
+    sums = np.bincount(stratum, scaled, n_strata)  # = P(h) mean_h / e^peak
+    squares = np.bincount(stratum, scaled**2, n_strata)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # variance of P(h) * mean_h, in units of e^(2 peak): n_h * var(share) = s^2 P^2 / n_h
+        var = np.maximum(squares - sums**2 / counts, 0.0) * counts / np.maximum(counts - 1, 1)
+        pooled = float(var.sum() / max(float((sums**2).sum()), 1e-300))
+        var = np.maximum(var, pooled * sums**2)
+    if upper_log_mean is not None:
+        empty = sums == 0
+        bound = np.exp(np.minimum(stratum_log_prob + upper_log_mean - peak, 700.0))
+        var = np.where(empty, np.maximum(var, bound**2 / (4.0 * counts)), var)
+    total = float(sums.sum())
+    spread = math.sqrt(float(var.sum()))
+    log_estimate = peak + math.log(total) if total > 0 else -math.inf
+    standard_error = spread * math.exp(peak) if peak > -745 else 0.0
+    relative_error = spread / total if total > 0 else math.inf  # scale-free: no underflow
+    ess = float(scaled.sum() ** 2 / (scaled**2).sum()) if total > 0 else 0.0
+    return _StratumStatistics(log_estimate, standard_error, relative_error, ess)
 
 
 def importance_sample(
@@ -220,37 +207,38 @@ def importance_sample(
     n: int = 20_000,
     seed: int = 0,
     pilot: int = 2_000,
-    max_iterations: int = 12,
-    smoothing: float = 0.7,
+    max_strata_bits: int = MAX_STRATA_BITS,
+    look_ahead: float = 0.5,
     max_tilt: float = 0.95,
-    n_integrated: int = 4,
-    defensive: float = 0.2,
+    n_integrated: int = 2,
+    max_iterations: int | None = None,
 ) -> SamplingResult:
-    """Cross-entropy importance sampling estimate of P(stack fails).
+    """Stratified importance-sampling estimate of P(stack fails); see the module docstring.
 
     Parameters
     ----------
     model
-        The failure-mode model.
+        The failure-mode model (any structure).
     n
-        Draws in the final (estimating) batch.
+        Draws in the final (estimating) batch, over all strata.
     seed
         Seed of the ``numpy.random.Generator``; the same seed gives the same result.
     pilot
-        Draws per cross-entropy iteration (discarded afterwards).
-    max_iterations
-        Cap on cross-entropy iterations.
-    smoothing
-        Weight of the new tilt in each update (the rest keeps the old one).
+        Draws of the pilot that sets the allocation across strata (discarded afterwards).
+    max_strata_bits
+        At most this many hub modes are conditioned on exactly (``2 ** bits`` strata), fewer
+        when ``n`` is too small to give every stratum 8 draws on average.
+    look_ahead
+        Share of the independent-layers log-lift by which each sampled mode's odds are raised
+        (0 draws the modes from their own probabilities, 1 from the full guess).
     max_tilt
         Largest tilted probability for a mode whose ``q`` is below it, which bounds the
         likelihood ratio of draws where the mode does not occur.
     n_integrated
-        How many of the most widely shared modes to integrate analytically instead of sampling
-        (cost grows as ``2 ** n_integrated``).
-    defensive
-        Share of the final draws taken from the broad independent-layers tilt instead of the
-        learnt one (a defensive mixture; every draw is weighted by the mixture density).
+        For structured stacks, how many further shared modes each draw sums out analytically
+        (cost grows as ``2 ** n_integrated``); all-miss stacks need none.
+    max_iterations
+        Accepted for compatibility with the cross-entropy sampler this replaced; unused.
 
     Examples
     --------
@@ -259,85 +247,90 @@ def importance_sample(
     >>> abs(result.estimate - 0.1) < 4 * result.standard_error + 1e-12
     True
     """
+    del max_iterations
     if n < 2 or pilot < 2:
         raise ValueError("n and pilot need at least 2 draws")
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
-    integrand = _Integrand(model, n_integrated=n_integrated)
-    q = integrand.q
-    full_tilt = np.asarray(model.q, dtype=float).copy()
-    upper = np.maximum(q, max_tilt)
-    tilt = np.clip(integrand.initial_tilt(), q, upper)
-    # Start from the independent-layers guess. If no pilot draw can make the stack fail (layers
-    # with r = 0 that the draws never reach), give every layer a residual floor of 50 % and
-    # lower it tenfold per iteration until it no longer binds.
-    floor = 0.0
-    smallest_r = float(np.min(model.r)) if model.n_layers else 0.0
-    iterations = 0
-    settled: list[np.ndarray] = []  # tilts learnt without a residual floor
-    if q.size:
-        while iterations < max_iterations:
-            iterations += 1
-            occurs = _draw(rng, tilt, pilot)
-            active_floor = floor if floor > smallest_r else 0.0
-            log_terms = integrand.log_conditional(
-                occurs, residual_floor=active_floor
-            ) + integrand.log_ratio(occurs, tilt)
-            peak = float(log_terms.max())
-            if not math.isfinite(peak):
-                floor = 0.5
-                continue
-            weights = np.exp(log_terms - peak)
-            target = (weights @ occurs) / weights.sum()
-            tilt = np.clip(smoothing * target + (1 - smoothing) * tilt, q, upper)
-            if active_floor == 0.0:
-                settled.append(tilt)
-                # Pilot noise keeps single tilts moving; averaging the last few cancels it.
-                if len(settled) >= 4:
-                    spread = np.max(np.abs(settled[-1] - settled[-2]))
-                    if spread < 0.02:
-                        break
-            floor /= 10.0
-        if settled:
-            tilt = np.mean(settled[-4:], axis=0)
-    broad = np.clip(integrand.initial_tilt(), q, upper)
-    if defensive > 0.0 and q.size:
-        # A defensive mixture: a share of the draws comes from the broad independent-layers
-        # guess, so regions the learnt tilt neglects still get draws and weights stay bounded.
-        from_broad = rng.random(n) < defensive
-        occurs = np.where(from_broad[:, None], _draw(rng, broad, n), _draw(rng, tilt, n))
-        log_ratio = -np.logaddexp(
-            math.log1p(-defensive) - integrand.log_ratio(occurs, tilt),
-            math.log(defensive) - integrand.log_ratio(occurs, broad),
-        )
+    bits = max(0, min(max_strata_bits, math.floor(math.log2(max(n / 8.0, 1.0)))))
+    sequential = model.structure is None
+    integrand = StratifiedIntegrand(
+        model, n_hubs=bits, n_integrated=0 if sequential else n_integrated
+    )
+    upper = np.maximum(integrand.q, max_tilt)
+    proposal: LayerSequentialProposal | ProductTiltProposal
+    if sequential:
+        proposal = LayerSequentialProposal(integrand, model.p, look_ahead=look_ahead, upper=upper)
     else:
-        occurs = _draw(rng, tilt, n)
-        log_ratio = integrand.log_ratio(occurs, tilt)
-    log_terms = integrand.log_conditional(occurs) + log_ratio
-    log_mean, estimate, standard_error, ess = _summarise(log_terms)
-    full_tilt[integrand.free] = tilt
+        proposal = ProductTiltProposal(integrand, look_ahead=look_ahead, upper=upper)
+    n_strata = integrand.n_strata
+    upper_log_mean = integrand.upper_log_mean()
+    guide = integrand.independent_log_mean()
+    pilot_used = 0
+    if integrand.free.size == 0:
+        # every shared mode is conditioned on or summed out: one draw per stratum is exact
+        counts = np.ones(n_strata, dtype=int)
+        stratum = np.arange(n_strata)
+        log_terms = integrand.log_conditional(np.zeros((n_strata, 0), dtype=bool), stratum)
+        log_exact = float(logsumexp(log_terms + integrand.stratum_log_prob))
+        stats = _StratumStatistics(
+            log_exact, 0.0, 0.0 if log_exact > -math.inf else math.inf, math.nan
+        )
+        occurs = np.zeros((n_strata, 0), dtype=bool)
+        method = f"{STRATIFIED_METHOD}; no mode left to sample, so the value is exact"
+    else:
+        # Pilot: a few draws per stratum estimate each stratum's spread; the allocation of
+        # the final draws (Neyman: P(h) * sigma_h, never below P(h) * mean_h nor the
+        # independent-layers guess, and at least MIN_DRAWS_PER_STRATUM) is fixed from it and
+        # the pilot is discarded, so the final estimate is unbiased.
+        per_stratum = max(4, pilot // n_strata)
+        pilot_stratum = np.repeat(np.arange(n_strata), per_stratum)
+        pilot_terms = proposal.draw(rng, pilot_stratum)[0].reshape(n_strata, per_stratum)
+        pilot_used = pilot_stratum.size
+        level = float(np.max(np.concatenate([pilot_terms.ravel(), guide])))
+        scaled = np.exp(pilot_terms - level)
+        spread = np.maximum.reduce(
+            [scaled.std(axis=1, ddof=1), scaled.mean(axis=1), np.exp(guide - level)]
+        )
+        weights = np.exp(integrand.stratum_log_prob - integrand.stratum_log_prob.max()) * spread
+        counts = _allocate(weights, n, MIN_DRAWS_PER_STRATUM)
+        stratum = np.repeat(np.arange(n_strata), counts)
+        log_terms, occurs = proposal.draw(rng, stratum)
+        stats = _stratified_statistics(
+            log_terms, stratum, counts, integrand.stratum_log_prob, upper_log_mean
+        )
+        method = f"{STRATIFIED_METHOD}; {proposal.name}"
+    estimate = math.exp(stats.log_estimate) if stats.log_estimate > -745 else 0.0
+    standard_error = stats.standard_error
+    full_tilt = np.asarray(model.q, dtype=float).copy()
+    if occurs.shape[1]:
+        full_tilt[integrand.free] = occurs.mean(axis=0)
+    hub_share = integrand.strata[stratum].mean(axis=0) if integrand.hubs.size else np.zeros(0)
+    full_tilt[integrand.hubs] = hub_share
+    ess = stats.effective_sample_size
     warning = None
-    if ess < max(MIN_EFFECTIVE_SAMPLES, ESS_WARNING_SHARE * n):
+    if integrand.free.size and ess < max(MIN_EFFECTIVE_SAMPLES, ESS_WARNING_SHARE * n):
         warning = (
             f"effective sample size {ess:,.0f} of {n:,} draws: the weights are heavy-tailed, so "
             "the interval may be too narrow; give more draws or use the exact engine"
         )
     return SamplingResult(
         estimate=estimate,
-        log_estimate=log_mean,
+        log_estimate=stats.log_estimate,
         standard_error=standard_error,
         interval=(max(0.0, estimate - Z95 * standard_error), estimate + Z95 * standard_error),
-        relative_error=standard_error / estimate if estimate > 0 else math.inf,
-        n_samples=n,
+        relative_error=stats.relative_error,
+        n_samples=int(counts.sum()) if integrand.free.size else n,
         seed=seed,
-        method=IMPORTANCE_METHOD,
+        method=method,
         elapsed_seconds=time.perf_counter() - start,
         tilted_q=full_tilt,
-        ce_iterations=iterations,
-        pilot_samples=iterations * pilot,
+        pilot_samples=pilot_used,
         effective_sample_size=ess,
         model_name=model.name,
         warning=warning,
+        n_strata=n_strata,
+        conditioned_modes=tuple(model.modes[j] for j in integrand.hubs),
     )
 
 
