@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from ddrisk.risk import structure as st
 from ddrisk.risk.exact import stack_failure_probability
 from ddrisk.risk.model import FailureModeModel
-from ddrisk.risk.sampling import crude_monte_carlo, importance_sample
+from ddrisk.risk.sampling import _stratified_statistics, crude_monte_carlo, importance_sample
 
 
 def _small_rare_model() -> FailureModeModel:
@@ -48,15 +49,106 @@ def test_mean_of_estimates_is_unbiased() -> None:
     assert abs(estimates.mean() - exact) < 4 * standard_error_of_mean
 
 
+def _random_model(seed: int, *, structure: st.Node | None = None) -> FailureModeModel:
+    """6 layers, 12 modes reaching 1-4 layers each, graded cells; small enough for brute force."""
+    rng = np.random.default_rng(seed)
+    reach = rng.random((6, 12)) < 0.35
+    p = np.where(reach, rng.choice([0.5, 0.8, 1.0], size=reach.shape), 0.0)
+    layers = tuple("ABCDEF")
+    return FailureModeModel(
+        layers=layers,
+        modes=tuple(f"m{j}" for j in range(12)),
+        q=np.exp(rng.uniform(np.log(1e-3), np.log(0.1), 12)),
+        p=p,
+        r=rng.uniform(1e-3, 0.05, 6),
+        structure=structure,
+    )
+
+
+def _brute_force(model: FailureModeModel) -> float:
+    """Sum over every joint mode outcome of P(outcome) * P(stack fails | outcome)."""
+    import itertools
+
+    from ddrisk.risk.structure import conditioned_log_failure
+
+    node = model.structure or st.all_miss(model.layers)
+    index = {layer: i for i, layer in enumerate(model.layers)}
+    x = np.array(list(itertools.product((False, True), repeat=model.n_modes)), dtype=bool)
+    weight = np.prod(np.where(x, model.q[None, :], 1 - model.q[None, :]), axis=1)
+    keep = (1 - model.r)[None, :] * np.prod(
+        np.where(x[:, None, :], 1 - model.p[None, :, :], 1.0), axis=2
+    )
+    log_fail = np.log(1 - keep)
+    return float(weight @ np.exp(conditioned_log_failure(node, log_fail, index)))
+
+
+@pytest.mark.parametrize(
+    "structure",
+    [None, st.AnyRoute((st.AllMiss(("A", "B", "C")), st.Vote(2, ("D", "E", "F")), "A"))],
+    ids=["all_miss", "routes_and_vote"],
+)
+def test_stratified_estimates_are_unbiased_against_brute_force(structure: st.Node | None) -> None:
+    model = _random_model(5, structure=structure)
+    truth = _brute_force(model)
+    assert stack_failure_probability(model).probability == pytest.approx(truth, rel=1e-9)
+    # two hubs conditioned on, the rest sampled: the mean over seeds must match the truth
+    results = [
+        importance_sample(model, n=400, pilot=64, seed=s, max_strata_bits=2) for s in range(80)
+    ]
+    assert all(r.n_strata == 4 for r in results)
+    estimates = np.array([r.estimate for r in results])
+    standard_error_of_mean = estimates.std(ddof=1) / math.sqrt(len(estimates))
+    assert abs(estimates.mean() - truth) < 4 * standard_error_of_mean
+    # and each run's interval covers it in most seeds
+    covered = sum(r.interval[0] <= truth <= r.interval[1] for r in results)
+    assert covered >= 68
+
+
+def test_conditioning_on_every_shared_mode_is_exact() -> None:
+    model = _random_model(8)
+    shared = int(((model.p > 0).sum(axis=0) > 1).sum())
+    assert 0 < shared <= 10
+    result = importance_sample(model, n=20_000, seed=0, max_strata_bits=10)
+    assert result.n_strata == 2**shared and result.standard_error == 0.0
+    assert "exact" in result.method
+    assert result.estimate == pytest.approx(stack_failure_probability(model).probability, rel=1e-9)
+
+
+def test_a_stratum_whose_draws_agree_still_reports_variance() -> None:
+    # stratum 0: draws vary; stratum 1: two identical draws (sample variance 0)
+    log_terms = np.log(np.array([1.0, 3.0, 2.0, 2.0, 5.0, 5.0]))
+    stratum = np.array([0, 0, 0, 0, 1, 1])
+    counts = np.array([4, 2])
+    log_prob = np.log(np.array([0.5, 0.5]))
+    stats = _stratified_statistics(log_terms, stratum, counts, log_prob, None)
+    assert math.exp(stats.log_estimate) == pytest.approx(0.5 * 2.0 + 0.5 * 5.0)
+    naive = math.sqrt(0.25 * np.var([1.0, 3.0, 2.0, 2.0], ddof=1) / 4)
+    assert stats.standard_error > 1.2 * naive  # the agreeing stratum was charged the pooled CV
+    # an all-zero stratum is charged the variance its upper bound allows
+    zero = _stratified_statistics(
+        np.array([0.0, 0.0, -np.inf, -np.inf]),
+        np.array([0, 0, 1, 1]),
+        np.array([2, 2]),
+        log_prob,
+        np.array([0.0, math.log(0.1)]),
+    )
+    assert zero.standard_error == pytest.approx(math.sqrt(0.25 * 0.01 / 8))
+
+
 def test_same_seed_same_result_and_metadata_recorded() -> None:
     model = _small_rare_model()
     a = importance_sample(model, n=500, seed=7)
     b = importance_sample(model, n=500, seed=7)
+    c = importance_sample(model, n=500, seed=8)
     assert a.estimate == b.estimate and a.standard_error == b.standard_error
+    assert c.estimate != a.estimate
     payload = a.to_dict()
     assert payload["seed"] == 7 and payload["n_samples"] == 500
+    assert payload["n_strata"] == a.n_strata > 1
+    assert payload["conditioned_modes"] == list(a.conditioned_modes)
+    assert "stratified" in str(payload["method"])
     assert len(payload["tilted_q"]) == model.n_modes
-    assert np.all(a.tilted_q >= model.q - 1e-15)  # failure only ever raises a mode's odds
+    assert np.all((a.tilted_q >= 0) & (a.tilted_q <= 1))
 
 
 def test_estimates_far_below_1e_minus_300_keep_their_log() -> None:

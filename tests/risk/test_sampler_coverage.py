@@ -1,11 +1,12 @@
-"""Seeded statistical check of the sampler's interval on a hard family (not timed).
+"""Seeded statistical checks of the sampler's interval on the hard family (not timed).
 
 The family is dense, low-regime, with 8 hub modes and graded cells
-(:func:`ddrisk.risk.hard_stacks.hard_stack`); the exact DP gives the truth. With a fixed set
-of seeds the outcome is deterministic, so the thresholds below are checks of calibration that
-regressions fail. They are NOT the nominal 95 %: on this family the interval covers the exact
-value in about 75 % of seeds (benchmarks/bench_sampler.py measures 100 seeds at full size);
-the test pins that level so it cannot silently get worse.
+(:func:`ddrisk.risk.hard_stacks.hard_stack`); the exact DP gives the truth. With fixed seeds
+the outcome is deterministic, so the thresholds are calibration checks a regression fails.
+The cross-entropy product-tilt sampler this package used before covered the exact value in
+66/82/93 of 100 seeds on members 0/1/2 (26, 33 and 37 of the 40 seeds used here) with a
+median actual error of 1.4-6.3 %: it fails the full-size test below on every member, which
+asks for at least 36 of 40 (90 %) and a median actual error under 2 %.
 """
 
 from __future__ import annotations
@@ -19,28 +20,44 @@ from ddrisk.risk.hard_stacks import hard_stack
 from ddrisk.risk.sampling import importance_sample
 
 
-@pytest.mark.slow
-def test_interval_coverage_and_actual_error_on_a_hard_stack() -> None:
-    model = hard_stack(2, n_layers=20, n_modes=28, n_hubs=6)
+def _score(model, seeds: range, n: int) -> tuple[int, list[float], list[float]]:  # type: ignore[no-untyped-def]
     exact = stack_failure_probability(model).probability
     assert exact < 1e-7  # a rare event
     covered, actual, reported = 0, [], []
-    seeds = range(40)
     for seed in seeds:
-        result = importance_sample(model, n=4000, seed=seed)
+        result = importance_sample(model, n=n, seed=seed)
         covered += result.interval[0] <= exact <= result.interval[1]
         actual.append(abs(result.estimate / exact - 1))
         reported.append(result.relative_error)
-    assert covered >= 28, f"95 % interval covered the exact value in {covered} of 40 seeds"
-    # the reported error is the right order of magnitude of the actual error
+    return covered, actual, reported
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("member", [0, 1, 2])
+def test_interval_covers_at_about_the_nominal_rate_on_full_size_hard_stacks(member: int) -> None:
+    covered, actual, reported = _score(hard_stack(member), range(40), 20_000)
+    assert covered >= 36, f"95 % interval covered the exact value in {covered} of 40 seeds"
+    assert statistics.median(actual) < 0.02
+    # the reported error is honest: not smaller than the actual error it stands for
+    assert statistics.median(reported) >= 0.8 * statistics.median(actual)
+
+
+def test_interval_coverage_and_actual_error_on_a_smaller_hard_stack() -> None:
+    covered, actual, reported = _score(
+        hard_stack(2, n_layers=20, n_modes=28, n_hubs=6), range(40), 4000
+    )
+    assert covered >= 34, f"95 % interval covered the exact value in {covered} of 40 seeds"
+    assert statistics.median(reported) >= 0.8 * statistics.median(actual)
     assert statistics.median(actual) <= 2.0 * statistics.median(reported)
 
 
 def test_small_effective_sample_size_is_reported_and_warned() -> None:
-    model = hard_stack(0)
-    result = importance_sample(model, n=300, seed=0, pilot=200, max_iterations=2)
-    assert result.effective_sample_size < 300
-    assert result.warning is not None and "effective sample size" in result.warning
-    assert result.to_dict()["warning"] == result.warning
-    easy = importance_sample(hard_stack(0, n_hubs=1, hub_reach=(0.05, 0.1)), n=4000, seed=0)
-    assert easy.effective_sample_size > 0
+    # deliberately bad: no hub conditioned on, 300 draws, on a stack whose failure needs hubs
+    bad = importance_sample(hard_stack(0), n=300, seed=0, pilot=200, max_strata_bits=0)
+    assert bad.n_strata == 1 and bad.conditioned_modes == ()
+    assert bad.effective_sample_size < 30
+    assert bad.warning is not None and "effective sample size" in bad.warning
+    assert bad.to_dict()["warning"] == bad.warning
+    good = importance_sample(hard_stack(0), n=20_000, seed=0)
+    assert good.n_strata == 256 and len(good.conditioned_modes) == 8
+    assert good.effective_sample_size > 2_000 and good.warning is None
