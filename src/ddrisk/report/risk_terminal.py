@@ -150,19 +150,21 @@ def _layers(risk: StackRisk, console: Console) -> None:
         prone = [
             m for j, m in enumerate(risk.resolved.modes) if risk.resolved.levels[i][j] == "prone"
         ]
-        value = risk.values[i]
+        value = None if risk.values is None else risk.values[i]  # None: not requested
         table.add_row(
             layer,
             _fmt(float(risk.marginals[i])),
             _fmt(float(risk.resolved.model.r[i])),
             escape(", ".join(prone) or "-"),
-            _fmt(value.probability_without),
-            _fmt(value.ratio, 3),
+            "-" if value is None else _fmt(value.probability_without),
+            "-" if value is None else _fmt(value.ratio, 3),
         )
     console.print(table)
 
 
 def _dependence(risk: StackRisk, console: Console) -> None:
+    if risk.dependence is None:  # not requested
+        return
     table = Table(title="Dependence models on the same marginals", title_justify="left")
     for column in ("model", "parameter", "P(all fail)", "x independence", "effective layers"):
         table.add_column(column, justify="left" if column in {"model", "parameter"} else "right")

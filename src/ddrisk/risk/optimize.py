@@ -51,6 +51,7 @@ from ddrisk.risk.parameters import RiskParameters, resolve_parameters
 DEFAULT_COSTS: dict[SafetyTax, float] = {tax: tax.rank for tax in SafetyTax}
 MAX_EXACT_TECHNIQUES = 20
 MAX_LISTED_TIES = 10
+ENUMERATE_STRUCTURED_MODES = 12
 METHOD = (
     "exact branch and bound over technique subsets (bound: P(stack fails) is monotone "
     "non-increasing in the set of layers)"
@@ -60,10 +61,21 @@ ProbabilityFunction = Callable[[FailureModeModel], float]
 
 
 def engine_probability(engine: str = "exact", seed: int = 0) -> ProbabilityFunction:
-    """P(stack fails) from :func:`ddrisk.risk.engine.compute_stack_failure`."""
+    """P(stack fails) from :func:`ddrisk.risk.engine.compute_stack_failure`.
+
+    With the exact engine, a structured stack with at most :data:`ENUMERATE_STRUCTURED_MODES`
+    uncertain modes is summed over its mode patterns (the exact engine's ``enumerate``
+    method, vectorised): the same number as the BDD, without building a diagram portfolio for
+    each of the hundreds of stacks a search evaluates.
+    """
     from ddrisk.risk.engine import compute_stack_failure
+    from ddrisk.risk.exact import stack_failure_probability
 
     def probability(model: FailureModeModel) -> float:
+        if engine == "exact" and model.structured:
+            free = int(((model.q > 0) & (model.q < 1)).sum())
+            if free <= ENUMERATE_STRUCTURED_MODES:
+                return float(stack_failure_probability(model, method="enumerate").probability)
         return float(compute_stack_failure(model, engine=engine, seed=seed).probability)
 
     return probability
