@@ -5,12 +5,16 @@ formulas ``and``, ``or``, ``atleast``, ``not``, ``xor``, ``nand``, ``nor``, ``if
 nested to any depth, references ``gate``, ``basic-event``, ``house-event`` and untyped
 ``event``, ``define-basic-event`` (inside trees or in ``model-data``, in any of the files
 given), ``define-house-event`` with a ``constant``, and ``define-parameter``. A basic event's
-probability is an expression of ``float``, ``int``, ``parameter``, ``system-mission-time``,
-``exponential`` (two arguments: ``1 - exp(-lambda t)``), ``GLM``, ``mul``, ``add``, ``sub``, ``div``,
-``neg``; uncertainty deviates (``lognormal-deviate``, ``normal-deviate``,
+probability is an expression of ``float``, ``int``, ``bool``, ``pi``, ``parameter``,
+``system-mission-time``, the reliability models ``exponential`` (lambda, t), ``GLM`` (gamma,
+lambda, mu, t), ``Weibull`` (alpha, beta, t0, t) and ``periodic-test`` (lambda, tau, theta, t and
+lambda, mu, tau, theta, t; see :mod:`ddrisk.risk.faulttree_expressions`), and the arithmetic
+``mul``, ``add``, ``sub``, ``div``, ``neg``, ``abs``, ``exp``, ``log``, ``log10``, ``sqrt``,
+``pow``, ``min``, ``max``, ``mean``; uncertainty deviates (``lognormal-deviate``, ``normal-deviate``,
 ``uniform-deviate``) stand for their mean, as in the point estimate of PRA tools.
 Anything else (CCF groups, substitutions, event trees, ``cardinality``, other expressions)
-raises :class:`~ddrisk.errors.InputError` naming the construct, rather than being guessed at.
+(and the 11-argument ``periodic-test``) raise :class:`~ddrisk.errors.InputError` naming the
+file, line and construct, rather than being guessed at.
 
 XML is parsed with entity expansion and network access off.
 """
@@ -18,13 +22,14 @@ XML is parsed with entity expansion and network access off.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ddrisk._hashing import files_sha256
 from ddrisk.errors import InputError
+from ddrisk.risk import faulttree_expressions as models
 from ddrisk.risk.faulttree import FaultTree, Gate
 
 DEFAULT_MISSION_TIME = 8760.0
@@ -43,6 +48,46 @@ _UNSUPPORTED_TOP = {
     "define-extern-function": "extern functions",
     "define-extern-library": "extern libraries",
 }
+
+
+_MODELS: dict[tuple[str, int], Callable[..., float]] = {
+    ("exponential", 2): models.exponential,
+    ("GLM", 4): models.glm,
+    ("Weibull", 4): models.weibull,
+    ("periodic-test", 4): models.periodic_test_instant,
+    ("periodic-test", 5): models.periodic_test_repair,
+}
+"""Reliability models by (element, number of arguments): MEF 2.0d built-in expressions."""
+
+
+def _div(values: list[float]) -> float:
+    out = values[0]
+    for value in values[1:]:
+        out /= value
+    return out
+
+
+_FUNCTIONS: dict[str, Callable[[list[float]], float]] = {
+    "mul": math.prod,
+    "add": math.fsum,
+    "sub": lambda v: v[0] - math.fsum(v[1:]),
+    "div": _div,
+    "neg": lambda v: -v[0] if len(v) == 1 else _arity("neg", 1),
+    "abs": lambda v: abs(v[0]) if len(v) == 1 else _arity("abs", 1),
+    "exp": lambda v: math.exp(v[0]) if len(v) == 1 else _arity("exp", 1),
+    "log": lambda v: math.log(v[0]) if len(v) == 1 else _arity("log", 1),
+    "log10": lambda v: math.log10(v[0]) if len(v) == 1 else _arity("log10", 1),
+    "sqrt": lambda v: math.sqrt(v[0]) if len(v) == 1 else _arity("sqrt", 1),
+    "pow": lambda v: math.pow(v[0], v[1]) if len(v) == 2 else _arity("pow", 2),
+    "min": min,
+    "max": max,
+    "mean": lambda v: math.fsum(v) / len(v),
+}
+"""Arithmetic of the MEF (n-ary where the standard allows it), on already evaluated arguments."""
+
+
+def _arity(tag: str, count: int) -> float:
+    raise ValueError(f"<{tag}> takes {count} argument{'s' if count > 1 else ''}")
 
 
 class _Reader:
@@ -188,6 +233,8 @@ class _Reader:
             return 1.0 if element.get("value") == "true" else 0.0
         if tag == "system-mission-time":
             return self.mission_time
+        if tag == "pi":
+            return math.pi
         if tag == "parameter":
             name = element.get("name", "")
             if name in seen or name not in self.parameters:
@@ -197,26 +244,28 @@ class _Reader:
                 raise self.error(element, f"parameter {name!r} has no value", "give it one")
             return self.value(expression, seen | {name})
         values = [self.value(a, seen) for a in args]
-        if tag == "exponential" and len(values) == 2:
-            return -math.expm1(-values[0] * values[1])
-        if tag == "GLM" and len(values) == 4:
-            gamma, rate, repair, t = values
-            total = rate + repair
-            return (rate - (rate - gamma * total) * math.exp(-total * t)) / total
-        if tag == "mul":
-            return math.prod(values)
-        if tag == "add":
-            return sum(values)
-        if tag == "sub" and values:
-            return values[0] - sum(values[1:])
-        if tag == "div" and values:
-            return values[0] / math.prod(values[1:])
-        if tag == "neg" and len(values) == 1:
-            return -values[0]
+        model = _MODELS.get((tag, len(values)))
+        if model is not None:
+            return model(*values)
+        function = _FUNCTIONS.get(tag)
+        if function is not None and values:
+            try:
+                return function(values)
+            except (ValueError, ZeroDivisionError, OverflowError) as exc:
+                raise self.error(
+                    element, f"expression <{tag}> cannot be evaluated: {exc}", "fix its arguments"
+                ) from None
         if tag in ("lognormal-deviate", "normal-deviate") and values:
             return values[0]
         if tag == "uniform-deviate" and len(values) == 2:
             return (values[0] + values[1]) / 2.0
+        if tag == "periodic-test" and len(values) == 11:
+            raise self.error(
+                element,
+                "expression <periodic-test> with 11 arguments (test duration, test-caused "
+                "failures, imperfect detection) is not supported yet",
+                "use its 4- or 5-argument form or give the probability as <float value=...>",
+            )
         raise self.error(
             element,
             f"expression <{tag}> ({len(values)} arguments) is not supported yet",

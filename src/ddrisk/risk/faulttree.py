@@ -25,18 +25,30 @@ import math
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ddrisk._jsonnum import json_number, json_ready
 from ddrisk.errors import DdriskError
-from ddrisk.risk.exact import DEFAULT_NODE_BUDGET, BudgetExceeded, _bdd_module, _bdd_probability
+from ddrisk.risk.faulttree_bdd import (
+    OverBudget,
+    bdd_backend,
+    build_top,
+    level_order,
+    new_manager,
+    ordering_portfolio,
+)
+from ddrisk.risk.faulttree_numeric import evaluate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GATE_KINDS = ("and", "or", "atleast", "not", "xor", "nand", "nor", "iff", "imply", "null")
 PORTFOLIO_SECONDS = 5.0
 """No new ordering of the portfolio is started after this many seconds once one diagram fits."""
+FAULT_TREE_NODE_BUDGET = 4_000_000
+"""Largest diagram (nodes) quantified by default. A CUDD node is a few dozen bytes and the
+probability of a large diagram is read vectorised, so four million nodes stay within a few
+hundred MB and seconds; CEA9601, the largest tree SCRAM ships, needs about 1.2 million."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +188,12 @@ def _apply(gate: Gate, args: list[bool]) -> bool:
 
 @dataclass(frozen=True)
 class FaultTreeResult:
-    """Exact top-event probability of a fault tree, with the diagram that produced it."""
+    """Exact top-event probability of a fault tree, with the diagram that produced it.
+
+    ``importance_rows`` holds one record per used basic event (Birnbaum, Fussell-Vesely,
+    RAW, RRW and both conditioned probabilities), most important first; :attr:`importance`
+    is the same as a pandas frame, built on first use so that quantifying needs no pandas.
+    """
 
     tree_name: str
     probability: float
@@ -188,14 +205,40 @@ class FaultTreeResult:
     n_gates: int
     coherent: bool
     elapsed_seconds: float
-    importance: pd.DataFrame | None = None
+    engine: str = "cudd"
+    variable_order: tuple[str, ...] = ()
+    importance_rows: tuple[dict[str, Any], ...] | None = None
+
+    @property
+    def importance(self) -> pd.DataFrame | None:
+        """The importance records as a frame (``None`` when they were not asked for)."""
+        if self.importance_rows is None:
+            return None
+        return self.to_frame()
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per used basic event, most important (Fussell-Vesely) first."""
+        import pandas as pd
+
+        columns = [
+            "event",
+            "probability",
+            "p_if_certain",
+            "p_if_impossible",
+            "birnbaum",
+            "fussell_vesely",
+            "risk_achievement_worth",
+            "risk_reduction_worth",
+        ]
+        return pd.DataFrame(list(self.importance_rows or ()), columns=columns)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "tree": self.tree_name,
             "probability": self.probability,
             "log_probability": json_number(self.log_probability),
-            "method": "bdd (CUDD via dd)",
+            "method": f"bdd ({'CUDD' if self.engine == 'cudd' else self.engine} via dd)",
+            "engine": self.engine,
             "bdd_nodes": self.bdd_nodes,
             "ordering": self.ordering,
             "orderings_tried": [
@@ -206,194 +249,73 @@ class FaultTreeResult:
             "coherent": self.coherent,
             "elapsed_seconds": self.elapsed_seconds,
             "importance": None
-            if self.importance is None
-            else [json_ready(row) for row in self.importance.to_dict(orient="records")],
+            if self.importance_rows is None
+            else [json_ready(row) for row in self.importance_rows],
         }
 
 
-# --------------------------------------------------------------------------- variable orders
+# --------------------------------------------------------------------------- quantification
 
 
-def _depth_first(tree: FaultTree, *, heavy_first: bool) -> list[str]:
-    """Basic events in the order a depth-first walk from the top meets them."""
-    size: dict[str, int] = {}
-    if heavy_first:
-        for g in tree.topological_gates():
-            size[g] = 1 + sum(size.get(a, 1) for a in tree.gates[g].inputs)
-    order: dict[str, None] = {}
-    visited: set[str] = set()
-    stack = [tree.top]
-    while stack:
-        name = stack.pop()
-        if name in tree.basic_events:
-            order.setdefault(name, None)
+def _importance_rows(
+    tree: FaultTree, names: Sequence[str], birnbaum: Sequence[float], log_p: float
+) -> tuple[dict[str, Any], ...]:
+    base = math.exp(log_p) if log_p > -745.2 else 0.0
+    used = set(tree.used_basic_events())
+    rows: list[dict[str, Any]] = []
+    for k, name in enumerate(names):
+        if name not in used:
             continue
-        if name in visited or name not in tree.gates:
-            continue
-        visited.add(name)
-        inputs = list(tree.gates[name].inputs)
-        if heavy_first:
-            inputs.sort(key=lambda a: size.get(a, 1), reverse=True)
-        stack.extend(reversed(inputs))
-    return list(order)
+        p = float(tree.basic_events[name])
+        b = birnbaum[k]
+        p1 = min(1.0, max(0.0, base + (1.0 - p) * b))
+        p0 = min(1.0, max(0.0, base - p * b))
+        rows.append(
+            {
+                "event": name,
+                "probability": p,
+                "p_if_certain": p1,
+                "p_if_impossible": p0,
+                "birnbaum": b,
+                "fussell_vesely": (base - p0) / base if base > 0 else math.nan,
+                "risk_achievement_worth": p1 / base if base > 0 else math.nan,
+                "risk_reduction_worth": base / p0 if p0 > 0 else math.inf,
+            }
+        )
+    # most important first; an undefined measure (P(top) = 0) keeps the events' order
+    rows.sort(key=lambda row: -float(row["fussell_vesely"]) if base > 0 else 0.0)
+    return tuple(rows)
 
 
-def _breadth_first(tree: FaultTree) -> list[str]:
-    order: dict[str, None] = {}
-    visited = {tree.top}
-    frontier = [tree.top]
-    while frontier:
-        following: list[str] = []
-        for name in frontier:
-            if name in tree.basic_events:
-                order.setdefault(name, None)
-            elif name in tree.gates:
-                for argument in tree.gates[name].inputs:
-                    if argument not in visited:
-                        visited.add(argument)
-                        following.append(argument)
-        frontier = following
-    return list(order)
+def _budget_error(node_budget: int, detail: str) -> DdriskError:
+    from ddrisk.risk.exact import BudgetExceeded
 
-
-def ordering_portfolio(tree: FaultTree) -> list[tuple[str, list[str]]]:
-    """The static variable orders tried, most often best first."""
-    candidates = [
-        ("depth-first", _depth_first(tree, heavy_first=False)),
-        ("depth-first-heavy", _depth_first(tree, heavy_first=True)),
-        ("breadth-first", _breadth_first(tree)),
-    ]
-    unique: list[tuple[str, list[str]]] = []
-    for label, order in candidates:
-        if all(order != seen for _, seen in unique):
-            unique.append((label, order))
-    return unique
-
-
-# --------------------------------------------------------------------------- BDD build
-
-
-def _build(bdd: Any, tree: FaultTree, node_budget: int, started: float, seconds: float) -> Any:
-    """The BDD of the top event in the manager's current variable order."""
-    memo: dict[str, Any] = {name: bdd.var(f"x{k}") for k, name in enumerate(tree.basic_events)}
-    for name, value in tree.house_events.items():
-        memo[name] = bdd.true if value else bdd.false
-    try:
-        for name in tree.topological_gates():
-            gate = tree.gates[name]
-            args = [memo[a] for a in gate.inputs]
-            memo[name] = _combine(bdd, gate, args)
-            if len(bdd) > 4 * node_budget:
-                raise BudgetExceeded("bdd", None, node_budget, "manager grew past 4x budget")
-            if time.perf_counter() - started > seconds:
-                raise BudgetExceeded("bdd", None, node_budget, f"build took over {seconds:g} s")
-        return memo[tree.top]
-    finally:
-        memo.clear()
-
-
-def _combine(bdd: Any, gate: Gate, args: list[Any]) -> Any:
-    kind = gate.kind
-    if kind in ("and", "nand"):
-        out = bdd.true
-        for a in args:
-            out = out & a
-        return ~out if kind == "nand" else out
-    if kind in ("or", "nor"):
-        out = bdd.false
-        for a in args:
-            out = out | a
-        return ~out if kind == "nor" else out
-    if kind == "not":
-        return ~args[0]
-    if kind == "null":
-        return args[0]
-    if kind == "xor":
-        out = bdd.false
-        for a in args:
-            out = bdd.apply("xor", out, a)
-        return out
-    if kind == "iff":
-        return bdd.apply("<->", args[0], args[1])
-    if kind == "imply":
-        return ~args[0] | args[1]
-    assert gate.k is not None
-    # at_least[c] = "at least c of the inputs seen so far are true" (c = 1..k)
-    at_least = [bdd.true] + [bdd.false] * gate.k
-    for a in args:
-        for c in range(gate.k, 0, -1):
-            at_least[c] = at_least[c] | (a & at_least[c - 1])
-    return at_least[gate.k]
-
-
-def _node_adjoints(bdd: Any, root: Any, probability: dict[str, float]) -> dict[str, float]:
-    """Birnbaum measure dP(root)/dp(var) of every variable, by one reverse pass.
-
-    A regular node's value is ``(1 - p) v(low) + p v(high)`` where an edge's value is the
-    child's probability, or one minus it on a complemented edge. Adjoints flow from the root
-    down in level order; each node adds ``adjoint * (v(high) - v(low))`` to its variable.
-    """
-    value: dict[int, float] = {int(bdd.true) & ~1: 1.0}
-    nodes: dict[int, Any] = {}
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        key = int(node) & ~1
-        if key in value:
-            stack.pop()
-            continue
-        low, high = node.low, node.high
-        pending = [c for c in (low, high) if (int(c) & ~1) not in value]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        pv = probability[node.var]
-        value[key] = (1.0 - pv) * _edge(value, low) + pv * _edge(value, high)
-        nodes[key] = node
-    adjoint: dict[int, float] = {key: 0.0 for key in nodes}
-    birnbaum = dict.fromkeys(probability, 0.0)
-    root_key = int(root) & ~1
-    if root_key not in nodes:
-        return birnbaum
-    adjoint[root_key] = -1.0 if int(root) & 1 else 1.0
-    for key in sorted(nodes, key=lambda k: nodes[k].level):
-        node = nodes[key]
-        weight = adjoint[key]
-        if weight == 0.0:
-            continue
-        pv = probability[node.var]
-        low, high = node.low, node.high
-        birnbaum[node.var] += weight * (_edge(value, high) - _edge(value, low))
-        for child, share in ((low, 1.0 - pv), (high, pv)):
-            child_key = int(child) & ~1
-            if child_key in adjoint:
-                adjoint[child_key] += weight * share * (-1.0 if int(child) & 1 else 1.0)
-    return birnbaum
-
-
-def _edge(value: dict[int, float], node: Any) -> float:
-    v = value[int(node) & ~1]
-    return 1.0 - v if int(node) & 1 else v
+    return BudgetExceeded("bdd", None, node_budget, detail)
 
 
 def quantify_fault_tree(
     tree: FaultTree,
     *,
-    node_budget: int = DEFAULT_NODE_BUDGET,
-    build_seconds: float = 60.0,
+    node_budget: int = FAULT_TREE_NODE_BUDGET,
+    build_seconds: float = 120.0,
     importance: bool = False,
     portfolio_seconds: float = PORTFOLIO_SECONDS,
     extra_orders: Sequence[tuple[str, list[str]]] = (),
 ) -> FaultTreeResult:
     """Exact P(top event) of ``tree`` from the smallest BDD of an ordering portfolio.
 
+    The first order whose diagram is small (at most 1 % of ``node_budget``) is kept without
+    trying others: on such trees every order is cheap and another diagram only costs time.
+    Otherwise the remaining orders are tried (each capped at the best size so far) while
+    ``portfolio_seconds`` last, then CUDD's sifting from the best one. The kept diagram is
+    read once, for the probability and, with ``importance``, every Birnbaum measure.
+
     Parameters
     ----------
     tree
         The fault tree.
     node_budget
-        Largest diagram (nodes) accepted; each later ordering is capped at the best size so far.
+        Largest diagram (nodes) accepted.
     build_seconds
         Time allowed for building one diagram.
     importance
@@ -410,64 +332,54 @@ def quantify_fault_tree(
         When no ordering fits the node budget.
     """
     start = time.perf_counter()
-    backend: Any = _bdd_module()[0]
+    backend, engine = bdd_backend()
     names = list(tree.basic_events)
-    index = {name: k for k, name in enumerate(names)}
+    small = max(1, node_budget // 100)
     tried: list[tuple[str, int | None]] = []
-    best: tuple[int, str, list[str]] | None = None
-    last_error: DdriskError | None = None
-    candidates = list(extra_orders) + ordering_portfolio(tree)
+    best: tuple[int, str, list[str], Any, Any] | None = None  # size, label, order, bdd, root
+    failure = ""
+    candidates = [*extra_orders, *ordering_portfolio(tree)]
     for label, order in [*candidates, ("sifting", [])]:
-        if best is not None and time.perf_counter() - start > portfolio_seconds:
+        if best is not None and (
+            best[0] <= small or time.perf_counter() - start > portfolio_seconds
+        ):
             break
         if label == "sifting":
             if best is None:
                 break
             order = best[2]
         budget = node_budget if best is None else min(node_budget, best[0])
-        bdd = backend.BDD()
-        full = order + [n for n in names if n not in set(order)]
-        bdd.declare(*[f"x{index[n]}" for n in full])
-        bdd.configure(reordering=False)
-        root = None
+        bdd = new_manager(backend, tree, order)
         try:
-            root = _build(bdd, tree, budget, time.perf_counter(), build_seconds)
-            if label == "sifting":
-                bdd.reorder()
-                levels = {var: bdd.level_of_var(var) for var in bdd.vars}
-                order = [names[int(v[1:])] for v in sorted(levels, key=levels.__getitem__)]
-            size = int(root.dag_size)
-            tried.append((label, size))
-            if size <= budget and (best is None or size < best[0]):
-                best = (size, label, order)
-        except BudgetExceeded as error:
+            root = build_top(bdd, tree, node_budget=budget, seconds=build_seconds)
+        except OverBudget as error:
             tried.append((label, None))
-            # keep the message, not the traceback: its frames hold diagram nodes alive
-            last_error = BudgetExceeded(error.method, error.needed, error.budget, label)
-        finally:
-            root = None
+            failure = f"{label}: {error}"
             del bdd
+            continue
+        if label == "sifting":
+            bdd.reorder()
+            bdd.configure(reordering=False)
+            order = level_order(bdd, names)
+        size = int(root.dag_size)
+        tried.append((label, size))
+        if size <= budget and (best is None or size < best[0]):
+            best = (size, label, order, bdd, root)
+        del root, bdd
     if best is None:
-        raise last_error or BudgetExceeded("bdd", None, node_budget)
-    size, label, order = best
-    bdd = backend.BDD()
-    full = order + [n for n in names if n not in set(order)]
-    bdd.declare(*[f"x{index[n]}" for n in full])
-    bdd.configure(reordering=False)
-    root = _build(bdd, tree, node_budget, time.perf_counter(), build_seconds)
+        raise _budget_error(node_budget, failure or "no ordering fits")
+    size, label, order, bdd, root = best
+    best = None
     try:
-        probability = {f"x{k}": float(tree.basic_events[n]) for k, n in enumerate(names)}
-        log_p, _ = _bdd_probability(bdd, root, probability)
-        frame = None
-        if importance:
-            birnbaum = _node_adjoints(bdd, root, probability)
-            frame = _importance_frame(tree, names, probability, birnbaum, log_p)
+        probabilities = [float(tree.basic_events[n]) for n in names]
+        log_p, birnbaum = evaluate(bdd, root, probabilities, importance=importance)
     finally:
         root = None
+    rows = None if birnbaum is None else _importance_rows(tree, names, birnbaum, log_p)
     return FaultTreeResult(
         tree_name=tree.name,
-        probability=math.exp(log_p) if log_p > -745.2 else 0.0,
-        log_probability=log_p,
+        probability=min(1.0, math.exp(log_p)) if log_p > -745.2 else 0.0,
+        log_probability=min(0.0, log_p),
         bdd_nodes=size,
         ordering=label,
         orderings_tried=tuple(tried),
@@ -475,54 +387,25 @@ def quantify_fault_tree(
         n_gates=len(tree.topological_gates()),
         coherent=tree.is_coherent(),
         elapsed_seconds=time.perf_counter() - start,
-        importance=frame,
+        engine=engine,
+        variable_order=tuple(order),
+        importance_rows=rows,
     )
-
-
-def _importance_frame(
-    tree: FaultTree,
-    names: Sequence[str],
-    probability: dict[str, float],
-    birnbaum: dict[str, float],
-    log_p: float,
-) -> pd.DataFrame:
-    base = math.exp(log_p) if log_p > -745.2 else 0.0
-    rows = []
-    used = set(tree.used_basic_events())
-    for k, name in enumerate(names):
-        if name not in used:
-            continue
-        p = probability[f"x{k}"]
-        b = birnbaum[f"x{k}"]
-        p1 = min(1.0, max(0.0, base + (1.0 - p) * b))
-        p0 = min(1.0, max(0.0, base - p * b))
-        rows.append(
-            {
-                "event": name,
-                "probability": p,
-                "p_if_certain": p1,
-                "p_if_impossible": p0,
-                "birnbaum": b,
-                "fussell_vesely": (base - p0) / base if base > 0 else math.nan,
-                "risk_achievement_worth": p1 / base if base > 0 else math.nan,
-                "risk_reduction_worth": base / p0 if p0 > 0 else math.inf,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        frame = frame.sort_values("fussell_vesely", ascending=False, kind="stable")
-    return frame.reset_index(drop=True)
 
 
 def brute_force_probability(tree: FaultTree, *, max_events: int = 20) -> float:
     """P(top) by summing over every assignment of the used basic events (a test reference)."""
     used = tree.used_basic_events()
     if len(used) > max_events:
+        from ddrisk.risk.exact import BudgetExceeded
+
         raise BudgetExceeded("enumerate", 2 ** len(used), 2**max_events)
-    probabilities = np.array([tree.basic_events[n] for n in used])
+    probabilities = [float(tree.basic_events[n]) for n in used]
     total = 0.0
     for mask in range(2 ** len(used)):
         bits = [(mask >> k) & 1 == 1 for k in range(len(used))]
         if tree.evaluate(dict(zip(used, bits, strict=True))):
-            total += float(np.prod(np.where(bits, probabilities, 1.0 - probabilities)))
+            total += math.prod(
+                p if b else 1.0 - p for p, b in zip(probabilities, bits, strict=True)
+            )
     return total
