@@ -65,6 +65,7 @@ def test_risk_json_is_complete_and_matches_the_api(run):
         "stack",
         "structure",
         "engine",
+        "parts",
         "notes",
         "parameters",
         "result",

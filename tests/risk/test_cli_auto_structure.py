@@ -51,7 +51,8 @@ def test_auto_completes_over_budget_and_says_which_engine(tmp_path: Path) -> Non
     parts = data["engine"]["parts"]
     assert parts["P(stack fails)"].startswith("sample")
     assert parts["marginal values"].startswith("sample")
-    assert parts["curve"] == "sample" and parts["uncertainty"].startswith("sample")
+    # prefixes within the budget are exact, the longer ones sampled; the label says which
+    assert "sample" in parts["curve"] and parts["uncertainty"].startswith("sample")
     assert data["importance"] is None and "exact engine" in data["importance_note"]
     assert "over budget" in data["result"]["note"]
     exact = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from ddrisk.catalog.model import Level, SafetyTax
 from ddrisk.errors import InputError
 from ddrisk.risk.distributions import parse_distribution
-from ddrisk.risk.optimize import DEFAULT_COSTS
 from ddrisk.risk.parameters import PartialParameters, Setting
 
 COMMAND_LINE = "command line"
@@ -99,6 +98,8 @@ def parse_costs(items: Sequence[str], *, source: str = COMMAND_LINE) -> dict[Saf
     >>> parse_costs(["high=5"])[SafetyTax.HIGH], parse_costs([])[SafetyTax.UNCLEAR]
     (5.0, 2.5)
     """
+    from ddrisk.risk.optimize import DEFAULT_COSTS  # pandas-free start-up for other commands
+
     costs = dict(DEFAULT_COSTS)
     for item in items:
         key, sep, value = item.partition("=")

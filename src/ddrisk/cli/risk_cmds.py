@@ -23,7 +23,7 @@ from ddrisk.cli._common import (
 )
 from ddrisk.errors import InputError
 from ddrisk.io.catalog import load_catalog
-from ddrisk.risk.assessment import assess_stack
+from ddrisk.risk.assessment import PARTS, assess_stack, check_parts
 from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO
 
 COMMAND_LINE = "command line"
@@ -241,6 +241,19 @@ def _parameters(options: dict[str, Any]) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the P(all fail) vs number of layers figure.",
 )
+@click.option(
+    "--parts",
+    metavar="LIST",
+    default="all",
+    show_default=True,
+    callback=lambda ctx, param, value: _parts(value),
+    help="What to compute, comma-separated: "
+    + ", ".join(PARTS)
+    + " or all. 'probability' alone is P(stack fails) with the layer marginals, what a "
+    "fault-tree tool reports (e.g. SCRAM --probability); the others add the importance pass, "
+    "each layer's marginal value, four other dependence models and the P(first n fail) curve. "
+    "Env: DDRISK_RISK_PARTS.",
+)
 @click.option("--full", is_flag=True, help="Print every resolved parameter, not a summary.")
 @json_option
 def risk(**options: Any) -> None:
@@ -297,8 +310,10 @@ def risk(**options: Any) -> None:
         structure=_checked_structure(structure, stack, options["structure_file"]),
         n_samples=options["n_samples"],
         exact_budget=options["exact_budget"],
+        # A figure of the curve needs the curve, whatever --parts says.
+        parts=options["parts"] + (("curve",) if options["figure"] is not None else ()),
     )
-    if options["figure"] is not None:
+    if options["figure"] is not None and report.curve is not None:
         from ddrisk.report.risk_figures import save_dependence_curve
 
         save_dependence_curve(report.curve, options["figure"])
@@ -310,6 +325,19 @@ def risk(**options: Any) -> None:
     render_stack_risk(report, risk_console(), full=options["full"])
     if options["figure"] is not None:
         click.echo(f"wrote {options['figure']}")
+
+
+def _parts(value: str) -> tuple[str, ...]:
+    names = [name.strip() for name in str(value).split(",") if name.strip()]
+    try:
+        return check_parts(names or ["all"])
+    except ValueError as error:
+        raise InputError(
+            COMMAND_LINE,
+            "--parts",
+            str(error),
+            f"give a comma-separated list of {', '.join(PARTS)} (or all)",
+        ) from None
 
 
 def _checked_structure(structure: Any, stack: list[str], source: Path | None) -> Any:

@@ -5,11 +5,17 @@ the headline, marginal values, curve, importance and uncertainty all use the exa
 when it reaches the stack and the sampler when it does not, and :attr:`StackRisk.engines`
 says which engine produced each part. Marginal values come from the same backward pass as
 the importance measures (removing a layer is the same event as its residual becoming
-certain), so they cost no extra solves.
+certain), so they cost no extra solves; the curve's prefixes share one elimination plan
+and the Gaussian copula's prefixes one quadrature (:mod:`ddrisk.risk.copula`).
+
+``parts`` says what to compute (:data:`PARTS`; default all of them): a caller who needs only
+P(stack fails), as a fault-tree tool reports it, skips the importance pass, the dependence
+models and the curve, and the modules behind them are never imported.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +39,28 @@ RISK_SCHEMA = "ddrisk.risk/1"
 DEFAULT_DRAWS = 20_000
 """Draws of the importance sampler when it is used (``ddrisk risk --draws``)."""
 
+PARTS = ("probability", "importance", "marginal-values", "dependence", "curve")
+"""What :func:`assess_stack` can compute. ``probability`` (P(stack fails) with the layer
+marginals, the independence prediction and the effective number of layers) is always
+computed; ``importance`` are the Birnbaum, Fussell-Vesely, RAW and RRW measures,
+``marginal-values`` each layer's P(stack fails) without it, ``dependence`` the four other
+dependence models on the same marginals, ``curve`` P(first n layers fail) for every n."""
+
+
+def check_parts(parts: Iterable[str]) -> tuple[str, ...]:
+    """The requested parts in :data:`PARTS` order, ``probability`` always included.
+
+    >>> check_parts(["curve", "importance"])
+    ('probability', 'importance', 'curve')
+    """
+    wanted = set(parts)
+    unknown = sorted(wanted - set(PARTS) - {"all"})
+    if unknown:
+        raise ValueError(f"unknown part(s) {', '.join(unknown)}; parts are {', '.join(PARTS)}")
+    if "all" in wanted:
+        return PARTS
+    return tuple(part for part in PARTS if part in wanted or part == "probability")
+
 
 @dataclass(frozen=True)
 class StackRisk:
@@ -43,15 +71,16 @@ class StackRisk:
     engine: str
     seed: int
     marginals: np.ndarray = field(repr=False)
-    values: tuple[LayerValue, ...]
-    dependence: DependenceComparison
-    curve: DependenceCurve
+    values: tuple[LayerValue, ...] | None
+    dependence: DependenceComparison | None
+    curve: DependenceCurve | None
     importance: ImportanceMeasures | None
     importance_note: str | None
     evidence: dict[str, Any] | None
     uncertainty: UncertaintyResult | None
     engines: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    parts: tuple[str, ...] = PARTS
 
     @property
     def structure(self) -> str:
@@ -71,6 +100,7 @@ class StackRisk:
                 else structure_data(self.resolved.model.structure),
             },
             "engine": {"requested": self.engine, "seed": self.seed, "parts": self.engines},
+            "parts": list(self.parts),
             "notes": list(self.notes),
             "parameters": self.resolved.to_dict(),
             "result": self.result.to_dict(),
@@ -84,12 +114,12 @@ class StackRisk:
                         for j, m in enumerate(self.resolved.modes)
                         if self.resolved.levels[i][j] == "prone"
                     ],
-                    "marginal_value": self.values[i].to_dict(),
+                    "marginal_value": None if self.values is None else self.values[i].to_dict(),
                 }
                 for i, layer in enumerate(self.resolved.layers)
             ],
-            "dependence": self.dependence.to_dict(),
-            "curve": self.curve.to_dict(),
+            "dependence": None if self.dependence is None else self.dependence.to_dict(),
+            "curve": None if self.curve is None else self.curve.to_dict(),
             "importance": None if self.importance is None else self.importance.to_dict(),
             "importance_note": self.importance_note,
             "evidence": None
@@ -117,6 +147,7 @@ def assess_stack(
     structure: Node | None = None,
     n_samples: int = DEFAULT_DRAWS,
     exact_budget: int | None = None,
+    parts: Iterable[str] = PARTS,
 ) -> StackRisk:
     """Compute everything known about one stack's risk: the one path behind CLI and report.
 
@@ -127,27 +158,25 @@ def assess_stack(
     defaults to the built-in parameters; ``structure`` (:mod:`ddrisk.risk.structure`) says how
     the layers combine (default: the stack fails when every layer misses); ``n_samples`` is
     the sampler's number of draws wherever the sampler is used; ``exact_budget`` replaces
-    both budgets of the exact engine (DP table entries and BDD nodes).
+    both budgets of the exact engine (DP table entries and BDD nodes); ``parts`` (see
+    :data:`PARTS`) limits the work to what the caller reads; parts left out are ``None``.
     """
-    from ddrisk.risk.dependence import compare_dependence_models, stack_curve
     from ddrisk.risk.engine import compute_stack_failure
-    from ddrisk.risk.evidence import apply_stress_counts, joint_posterior
-    from ddrisk.risk.exact import BudgetExceeded
-    from ddrisk.risk.importance import importance_measures
+    from ddrisk.risk.exact import DEFAULT_NODE_BUDGET, DEFAULT_STATE_BUDGET
     from ddrisk.risk.parameters import RiskParameters, resolve_parameters
-    from ddrisk.risk.propagation import propagate_uncertainty
 
+    wanted = check_parts(parts)
     params = params if params is not None else RiskParameters()
     evidence: dict[str, Any] | None = None
     if counts is not None:
+        from ddrisk.risk.evidence import apply_stress_counts
+
         params, updates = apply_stress_counts(params, counts, catalog)
         evidence = {"counts": counts, "updates": updates, "joint": None}
     resolved = resolve_parameters(catalog, list(stack), params)
     if structure is not None:
         resolved = replace(resolved, model=replace(resolved.model, structure=structure))
     model = resolved.model
-    from ddrisk.risk.exact import DEFAULT_NODE_BUDGET, DEFAULT_STATE_BUDGET
-
     budgets = {
         "node_budget": exact_budget or DEFAULT_NODE_BUDGET,
         "state_budget": exact_budget or DEFAULT_STATE_BUDGET,
@@ -163,60 +192,30 @@ def assess_stack(
     part_engine = "exact" if result.engine == "exact" else "sample"
     engines = {"P(stack fails)": f"{result.engine} ({result.method})"}
     notes: list[str] = []
-    importance, importance_note = None, None
-    if part_engine == "exact":
-        try:
-            importance = importance_measures(
-                model, node_budget=budgets["node_budget"], state_budget=budgets["state_budget"]
+    importance, importance_note = _importance(model, result, wanted, budgets)
+    values = None
+    if "marginal-values" in wanted:
+        if importance is not None:
+            values = _values_from_importance(model, importance, float(result.probability))
+            engines["marginal values"] = f"exact ({importance.method}, same pass as importance)"
+        else:
+            draws = max(2_000, n_samples // 5)
+            values = _sampled_values(
+                model, seed=seed, n_samples=draws, base=float(result.probability)
             )
-        except BudgetExceeded as error:
-            importance_note = f"the exact engine cannot reach this stack ({error})"
-    else:
-        importance_note = (
-            "importance measures need the exact engine, which is over budget on this stack"
-            if result.note
-            else "importance measures need the exact engine (engine 'sample' was asked for)"
-        )
-    if importance is not None:
-        values = _values_from_importance(model, importance, float(result.probability))
+            engines["marginal values"] = f"sample ({draws} draws per layer, seed {seed})"
+    if "importance" in wanted and importance is not None:
         engines["importance"] = f"exact ({importance.method})"
-        engines["marginal values"] = f"exact ({importance.method}, same pass as importance)"
-    else:
-        draws = max(2_000, n_samples // 5)
-        values = _sampled_values(model, seed=seed, n_samples=draws, base=float(result.probability))
-        engines["marginal values"] = f"sample ({draws} draws per layer, seed {seed})"
-    all_miss = model if model.structure is None else replace(model, structure=None)
-    if model.structure is not None:
-        reference = compute_stack_failure(
-            all_miss,
-            engine=engine,
-            seed=seed,
-            n_samples=n_samples,
-            node_budget=budgets["node_budget"],
-            state_budget=budgets["state_budget"],
+    elif "importance" not in wanted:
+        importance, importance_note = None, "not requested (parts: " + ", ".join(wanted) + ")"
+    dependence = curve = None
+    if "dependence" in wanted or "curve" in wanted:
+        dependence, curve = _dependence_parts(
+            model, result, wanted, notes, engines, engine, seed, beta, rho, n_samples, budgets
         )
-        reference_p, reference_log = float(reference.probability), reference.log_probability
-        notes.append(
-            "the dependence models and the curve describe stacks where every layer must miss: "
-            f"they are computed for the all-miss version of these layers (P = {reference_p:.4g}, "
-            f"{reference.engine})"
-        )
-        curve_engine = "exact" if reference.engine == "exact" else "sample"
-    else:
-        reference_p, curve_engine = float(result.probability), part_engine
-        reference_log = result.log_probability
-    dependence = compare_dependence_models(
-        all_miss,
-        beta=beta,
-        rho=rho,
-        failure_mode_probability=reference_p,
-        failure_mode_log_probability=reference_log,
-    )
-    curve = stack_curve(
-        all_miss, beta=beta, rho=rho, engine=curve_engine, seed=seed, n_samples=n_samples
-    )
-    engines["curve"] = curve_engine
     if evidence is not None and evidence["counts"].joint is not None:
+        from ddrisk.risk.evidence import joint_posterior
+
         joint = evidence["counts"].joint
         posterior = joint_posterior(joint)
         evidence["joint"] = {
@@ -229,19 +228,7 @@ def assess_stack(
         }
     uncertainty = None
     if n_draws:
-        if part_engine == "exact":
-            uncertainty = propagate_uncertainty(resolved, n_draws=n_draws, seed=seed)
-            engines["uncertainty"] = "exact"
-        else:
-            draws = max(2_000, n_samples // 10)
-
-            def sampled(sub_model: Any) -> Any:
-                return compute_stack_failure(sub_model, engine="sample", seed=seed, n_samples=draws)
-
-            uncertainty = propagate_uncertainty(
-                resolved, n_draws=n_draws, seed=seed, engine="sample", evaluate=sampled
-            )
-            engines["uncertainty"] = f"sample ({draws} draws per parameter draw)"
+        uncertainty = _uncertainty(resolved, part_engine, n_draws, seed, n_samples, engines)
     return StackRisk(
         resolved=resolved,
         result=result,
@@ -257,6 +244,115 @@ def assess_stack(
         uncertainty=uncertainty,
         engines=engines,
         notes=tuple(notes),
+        parts=wanted,
+    )
+
+
+def _importance(
+    model: Any, result: StackFailure, wanted: tuple[str, ...], budgets: dict[str, int]
+) -> tuple[ImportanceMeasures | None, str | None]:
+    """The importance pass when importance or marginal values are wanted and exact applies."""
+    if "importance" not in wanted and "marginal-values" not in wanted:
+        return None, None
+    if result.engine != "exact":
+        return None, (
+            "importance measures need the exact engine, which is over budget on this stack"
+            if result.note
+            else "importance measures need the exact engine (engine 'sample' was asked for)"
+        )
+    from ddrisk.risk.exact import BudgetExceeded
+    from ddrisk.risk.importance import importance_measures
+
+    try:
+        measures = importance_measures(
+            model, node_budget=budgets["node_budget"], state_budget=budgets["state_budget"]
+        )
+        return measures, None
+    except BudgetExceeded as error:
+        return None, f"the exact engine cannot reach this stack ({error})"
+
+
+def _dependence_parts(
+    model: Any,
+    result: StackFailure,
+    wanted: tuple[str, ...],
+    notes: list[str],
+    engines: dict[str, str],
+    engine: str,
+    seed: int,
+    beta: float,
+    rho: float,
+    n_samples: int,
+    budgets: dict[str, int],
+) -> tuple[DependenceComparison | None, DependenceCurve | None]:
+    """The dependence models and the curve, on the all-miss version of a structured stack."""
+    from ddrisk.risk.dependence import compare_dependence_models, stack_curve
+    from ddrisk.risk.engine import compute_stack_failure
+
+    all_miss = model if model.structure is None else replace(model, structure=None)
+    reference = result
+    if model.structure is not None:
+        reference = compute_stack_failure(
+            all_miss,
+            engine=engine,
+            seed=seed,
+            n_samples=n_samples,
+            node_budget=budgets["node_budget"],
+            state_budget=budgets["state_budget"],
+        )
+        notes.append(
+            "the dependence models and the curve describe stacks where every layer must miss: "
+            f"they are computed for the all-miss version of these layers "
+            f"(P = {float(reference.probability):.4g}, {reference.engine})"
+        )
+    dependence = curve = None
+    if "dependence" in wanted:
+        dependence = compare_dependence_models(
+            all_miss,
+            beta=beta,
+            rho=rho,
+            failure_mode_probability=float(reference.probability),
+            failure_mode_log_probability=reference.log_probability,
+        )
+    if "curve" in wanted:
+        curve = stack_curve(
+            all_miss,
+            beta=beta,
+            rho=rho,
+            engine=engine,
+            seed=seed,
+            n_samples=n_samples,
+            full=reference,
+            node_budget=budgets["node_budget"],
+            state_budget=budgets["state_budget"],
+        )
+        engines["curve"] = curve.failure_mode_engine or reference.engine
+    return dependence, curve
+
+
+def _uncertainty(
+    resolved: ResolvedParameters,
+    part_engine: str,
+    n_draws: int,
+    seed: int,
+    n_samples: int,
+    engines: dict[str, str],
+) -> UncertaintyResult:
+    from ddrisk.risk.propagation import propagate_uncertainty
+
+    if part_engine == "exact":
+        engines["uncertainty"] = "exact"
+        return propagate_uncertainty(resolved, n_draws=n_draws, seed=seed)
+    from ddrisk.risk.engine import compute_stack_failure
+
+    draws = max(2_000, n_samples // 10)
+
+    def sampled(sub_model: Any) -> Any:
+        return compute_stack_failure(sub_model, engine="sample", seed=seed, n_samples=draws)
+
+    engines["uncertainty"] = f"sample ({draws} draws per parameter draw)"
+    return propagate_uncertainty(
+        resolved, n_draws=n_draws, seed=seed, engine="sample", evaluate=sampled
     )
 
 

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ddrisk._jsonnum import json_number
+from ddrisk.risk.copula import copula_log_all_fail
 from ddrisk.risk.effective import (
     EFFECTIVE_LAYERS_DEFINITION,
     effective_from_probability,
@@ -153,63 +154,21 @@ def gaussian_copula_all_fail(marginals: Sequence[float] | np.ndarray, rho: float
         return independent_all_fail(values)
     if rho == 1.0 or values.size == 1:
         return float(values.min())
-    # SciPy's quadrature and root finders load only when a copula integral is due (start-up).
-    from scipy import integrate, optimize, special
+    return math.exp(float(copula_log_all_fail(values, rho)[0]))
 
-    thresholds = special.ndtri(values)
-    load, spread = math.sqrt(rho), math.sqrt(1.0 - rho)
 
-    def log_integrand(w: float) -> float:
-        return float(
-            -0.5 * w * w
-            - 0.5 * math.log(2 * math.pi)
-            + special.log_ndtr((thresholds - load * w) / spread).sum()
+def gaussian_copula_log_all_fail(marginals: Sequence[float] | np.ndarray, rho: float) -> float:
+    """Natural log of :func:`gaussian_copula_all_fail`, finite far below 1e-300.
+
+    >>> round(gaussian_copula_log_all_fail([1e-200] * 3, 0.5) / math.log(10), 1)
+    -459.4
+    """
+    values = _as_marginals(marginals)
+    if not 0.0 <= rho <= 1.0:
+        raise ValueError(
+            "rho must be in [0, 1] (equicorrelation; negative values are not supported)"
         )
-
-    # log_integrand is concave (log phi and log Phi of an affine map are), hence unimodal.
-    bound = min(40.0 + float(np.abs(thresholds).max()) / load, 1e4)
-    peak = optimize.minimize_scalar(
-        lambda w: -log_integrand(w),
-        bounds=(-bound, bound),
-        method="bounded",
-        options={"xatol": 1e-10},
-    )
-    centre, top = float(peak.x), log_integrand(float(peak.x))
-    # Concavity also means the mass lies between the two points where the log-integrand has
-    # dropped by DROP below its peak; find them by doubling steps and bisection.
-    drop = 60.0
-
-    def edge(direction: float) -> float:
-        step = 1e-3
-        while log_integrand(centre + direction * step) > top - drop:
-            step *= 2.0
-        return float(
-            optimize.brentq(
-                lambda w: log_integrand(w) - (top - drop), centre, centre + direction * step
-            )
-        )
-
-    lower, upper = edge(-1.0), edge(1.0)
-    # Break points at the peak and around each layer's cliff (where its factor drops from 1 to
-    # 0 over a width spread / load), which becomes a near-step as rho approaches 1: adaptive
-    # quadrature must see that scale or it misses mass of relative size ~sqrt(1 - rho).
-    width = spread / load
-    points = {centre}
-    for cliff in np.unique(thresholds / load):
-        for offset in (-30.0, -10.0, -3.0, -1.0, 0.0, 1.0, 3.0, 10.0, 30.0):
-            point = float(cliff + offset * width)
-            if lower < point < upper:
-                points.add(point)
-    value, _error = integrate.quad(
-        lambda w: math.exp(log_integrand(w) - top),
-        lower,
-        upper,
-        points=sorted(points),
-        limit=400 + 2 * len(points),
-        epsabs=0.0,
-        epsrel=1e-11,
-    )
-    return float(math.exp(top + math.log(value)))
+    return float(copula_log_all_fail(values, rho)[0])
 
 
 def _implied(target: float, function: Any, low_value: float, high_value: float) -> float | None:
@@ -220,10 +179,46 @@ def _implied(target: float, function: Any, low_value: float, high_value: float) 
         return 0.0
     if target >= high_value * (1 - 1e-12):
         return 1.0
-    from scipy import optimize
 
-    gap = lambda x: math.log(max(function(x), 1e-320)) - math.log(target)  # noqa: E731
-    return float(optimize.brentq(gap, 0.0, 1.0, xtol=1e-12))
+    def gap(x: float) -> float:
+        return math.log(max(function(x), 1e-320)) - math.log(target)
+
+    return _root(gap, 0.0, 1.0, tolerance=1e-12)  # relative: implied betas can be ~1e-8
+
+
+def _root(function: Any, low: float, high: float, *, tolerance: float) -> float:
+    """A root of an increasing function on [low, high] (Illinois regula falsi, bisection-safe).
+
+    Superlinear like SciPy's brentq on these smooth gaps, without importing scipy.optimize;
+    a bisection step whenever the bracket fails to halve keeps the worst case logarithmic.
+    ``tolerance`` is relative to the root (the bracket stops at ``tolerance * |root|``).
+    """
+    f_low, f_high = function(low), function(high)
+    side = 0
+    width = high - low
+    for _ in range(400):
+        if high - low <= tolerance * abs(high) + 1e-300:
+            break
+        if f_low == 0.0:
+            return low
+        if f_high == 0.0:
+            return high
+        middle = (low * f_high - high * f_low) / (f_high - f_low)
+        if not low < middle < high or high - low > 0.5 * width:
+            middle = 0.5 * (low + high)
+            width = high - low
+        value = function(middle)
+        if value <= 0.0:
+            low, f_low = middle, value
+            if side == -1:
+                f_high /= 2.0
+            side = -1
+        else:
+            high, f_high = middle, value
+            if side == 1:
+                f_low /= 2.0
+            side = 1
+    return 0.5 * (low + high)
 
 
 @dataclass(frozen=True)
@@ -382,7 +377,8 @@ def compare_on_marginals(
             perfect,
         )
     rows.append(_row(BETA_FACTOR, "beta", beta, beta_factor_all_fail(values, beta), values))
-    rows.append(_row(COPULA, "rho", rho, gaussian_copula_all_fail(values, rho), values))
+    log_copula = gaussian_copula_log_all_fail(values, rho)
+    rows.append(_row(COPULA, "rho", rho, math.exp(log_copula), values, log_copula))
     return DependenceComparison(names, values, tuple(rows), implied_beta, implied_rho)
 
 
@@ -432,6 +428,8 @@ class DependenceCurve:
     beta: float
     rho: float
     layers: tuple[str, ...] | None = None
+    failure_mode_engine: str | None = None
+    """Which engine gave the failure-mode series (``exact``, ``sample (...)`` or both, by n)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -461,7 +459,15 @@ def _curve_series(marginals: np.ndarray, beta: float, rho: float) -> dict[str, l
         series[INDEPENDENCE].append(independent_all_fail(first))
         series[PERFECT].append(comonotone_all_fail(first))
         series[BETA_FACTOR].append(beta_factor_all_fail(first, beta))
-        series[COPULA].append(gaussian_copula_all_fail(first, rho))
+    # Every prefix from one vectorised quadrature (:mod:`ddrisk.risk.copula`), not n integrals.
+    if rho in (0.0, 1.0):
+        series[COPULA] = [
+            gaussian_copula_all_fail(marginals[:n], rho) for n in range(1, marginals.size + 1)
+        ]
+    else:
+        logs = copula_log_all_fail(marginals, rho, every_prefix=True)
+        series[COPULA] = [float(math.exp(v)) for v in logs]
+        series[COPULA][0] = float(marginals[0])  # one layer: its marginal, exactly
     return series
 
 
@@ -496,14 +502,30 @@ def stack_curve(
     engine: str = "auto",
     seed: int = 0,
     n_samples: int = 20_000,
+    node_budget: int | None = None,
+    state_budget: int | None = None,
+    full: Any = None,
 ) -> DependenceCurve:
-    """P(all fail) of the first n layers of a stack (in its order), for every model."""
+    """P(all fail) of the first n layers of a stack (in its order), for every model.
+
+    The failure-mode series comes from shared work: the exact engine plans one elimination
+    order for the whole stack and every prefix reuses it (see
+    :func:`ddrisk.risk.exact.mode_elimination_rank`), and ``full`` (the whole stack's
+    :class:`~ddrisk.risk.engine.StackFailure`, when the caller has it) is the last point. With
+    ``engine="auto"`` a prefix past the exact budgets is sampled instead, and
+    :attr:`DependenceCurve.failure_mode_engine` says which points came from where.
+    """
     marginals = model.layer_failure_probabilities()
     series = _curve_series(marginals, beta, rho)
-    failure_mode = [
-        _failure_mode_probability(model.subset(list(model.layers[:n])), engine, seed, n_samples)
-        for n in range(1, model.n_layers + 1)
-    ]
+    failure_mode, label = _failure_mode_prefixes(
+        model,
+        engine=engine,
+        seed=seed,
+        n_samples=n_samples,
+        node_budget=node_budget,
+        state_budget=state_budget,
+        full=full,
+    )
     ordered = {
         INDEPENDENCE: series[INDEPENDENCE],
         PERFECT: series[PERFECT],
@@ -519,7 +541,87 @@ def stack_curve(
         beta=beta,
         rho=rho,
         layers=model.layers,
+        failure_mode_engine=label,
     )
+
+
+def _failure_mode_prefixes(
+    model: FailureModeModel,
+    *,
+    engine: str,
+    seed: int,
+    n_samples: int,
+    node_budget: int | None,
+    state_budget: int | None,
+    full: Any,
+) -> tuple[list[float], str]:
+    """P(first n layers fail) for n = 1..N and a label naming the engine of every point."""
+    from ddrisk.risk.engine import compute_stack_failure
+    from ddrisk.risk.exact import (
+        DEFAULT_NODE_BUDGET,
+        DEFAULT_STATE_BUDGET,
+        BudgetExceeded,
+        mode_elimination_rank,
+        stack_failure_probability,
+    )
+
+    budgets = {
+        "node_budget": node_budget or DEFAULT_NODE_BUDGET,
+        "state_budget": state_budget or DEFAULT_STATE_BUDGET,
+    }
+    n = model.n_layers
+    values: list[float] = [math.nan] * n
+    sources: list[str] = [""] * n
+    if full is not None:
+        values[n - 1] = float(full.probability)
+        sources[n - 1] = full.engine
+    rank = mode_elimination_rank(model) if engine in ("auto", "exact") else None
+    for size in range(1, n + 1):
+        if sources[size - 1]:
+            continue
+        prefix = model.subset(list(model.layers[:size]))
+        if rank is not None:
+            try:
+                result = stack_failure_probability(
+                    prefix,
+                    mode_rank=rank,
+                    node_budget=budgets["node_budget"],
+                    state_budget=budgets["state_budget"],
+                )
+                values[size - 1], sources[size - 1] = result.probability, "exact"
+                continue
+            except BudgetExceeded:
+                if engine == "exact":
+                    raise
+                # Longer prefixes contain this one: their plans are at least as wide, so
+                # they are sampled without another attempt that could run to the budget.
+                rank = None
+        sampled = compute_stack_failure(prefix, engine="sample", seed=seed, n_samples=n_samples)
+        values[size - 1], sources[size - 1] = float(sampled.probability), "sample"
+    return values, _prefix_label(sources, seed, n_samples)
+
+
+def _prefix_label(sources: list[str], seed: int, n_samples: int) -> str:
+    exact = [k + 1 for k, source in enumerate(sources) if source == "exact"]
+    sampled = [k + 1 for k, source in enumerate(sources) if source != "exact"]
+    # Every exact prefix reuses one elimination plan; the label stays as short as before.
+    shared = "exact"
+    sample = f"sample ({n_samples} draws, seed {seed})"
+    if not sampled:
+        return shared
+    if not exact:
+        return sample
+    return f"{shared} for n in {_ranges(exact)}; {sample} for n in {_ranges(sampled)}"
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``1-3, 7``."""
+    parts, start = [], numbers[0]
+    for previous, current in zip(numbers, [*numbers[1:], None], strict=True):
+        if current != previous + 1 if current is not None else True:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+            start = current if current is not None else start
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ddrisk._hashing import object_sha256
 from ddrisk._jsonnum import json_number
@@ -33,8 +33,12 @@ from ddrisk.risk.exact import (
 )
 from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.model import FailureModeModel
-from ddrisk.risk.sampling import SamplingResult, importance_sample
 from ddrisk.risk.structure import independent_log_probability
+
+if TYPE_CHECKING:  # the sampler (scipy.sparse) and pandas load on first use (start-up)
+    import pandas as pd
+
+    from ddrisk.risk.sampling import SamplingResult
 
 ENGINES = ("auto", "exact", "sample")
 
@@ -108,6 +112,8 @@ class StackFailure:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per layer: its marginal P(fail) and its share of the independence product."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "layer": list(self.model.layers),
@@ -236,6 +242,8 @@ def compute_stack_failure(
                 f"(seed {seed}, {n_samples} draws)"
             )
     if exact is None:
+        from ddrisk.risk.sampling import importance_sample
+
         sampled = importance_sample(model, n=n_samples, seed=seed)
         if getattr(sampled, "warning", None):
             note = f"{note}; {sampled.warning}" if note else sampled.warning

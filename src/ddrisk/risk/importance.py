@@ -35,10 +35,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ddrisk._jsonnum import json_ready
 from ddrisk.risk.engine import model_hash
@@ -49,6 +48,9 @@ from ddrisk.risk.exact import (
     stack_failure_probability,
 )
 from ddrisk.risk.model import FailureModeModel
+
+if TYPE_CHECKING:  # pandas loads only for frames; to_dict() does without it (start-up)
+    import pandas as pd
 
 IMPORTANCE_METHODS = ("gradient", "conditioning")
 MEASURES = ("birnbaum", "fussell_vesely", "risk_achievement_worth", "risk_reduction_worth")
@@ -86,6 +88,8 @@ class ImportanceMeasures:
 
     def to_frame(self, kind: str = "modes") -> pd.DataFrame:
         """One row per failure mode (``kind="modes"``) or per layer residual (``"layers"``)."""
+        import pandas as pd
+
         if kind == "modes":
             frame = pd.DataFrame({"mode": list(self.model.modes), "q": np.asarray(self.model.q)})
             measures = self._measures(self.mode_conditioned)
@@ -97,6 +101,22 @@ class ImportanceMeasures:
         for name, values in measures.items():
             frame[name] = values
         return frame
+
+    def priority_order(self) -> list[str]:
+        """Mode names in research-priority order (as :meth:`research_priorities`, no pandas).
+
+        Descending Fussell-Vesely, ties by descending RAW, ties kept in catalog order; NaN last.
+        """
+        measures = self._measures(self.mode_conditioned)
+        fv, raw = measures["fussell_vesely"], measures["risk_achievement_worth"]
+
+        def key(j: int) -> tuple[float, float]:
+            def down(x: float) -> float:
+                return math.inf if math.isnan(x) else -x
+
+            return (down(float(fv[j])), down(float(raw[j])))
+
+        return [self.model.modes[j] for j in sorted(range(len(self.model.modes)), key=key)]
 
     def research_priorities(self) -> pd.DataFrame:
         """Failure modes ranked by Fussell-Vesely, ties by RAW: what to study first."""
@@ -112,12 +132,20 @@ class ImportanceMeasures:
         ``p_if_impossible`` / ``p_if_certain``), ``research_priorities`` (mode names in order),
         ``elapsed_seconds``."""
 
-        def rows(frame: pd.DataFrame) -> list[dict[str, object]]:
-            out = []
-            for record in frame.to_dict(orient="records"):
-                out.append({k: json_ready(v) for k, v in record.items()})
-            return out
+        def rows(
+            key: str, names: tuple[str, ...], values: np.ndarray, conditioned: np.ndarray
+        ) -> list[dict[str, object]]:
+            measures = self._measures(conditioned)
+            return [
+                {
+                    key: name,
+                    value_key[key]: json_ready(float(values[k])),
+                    **{m: json_ready(float(column[k])) for m, column in measures.items()},
+                }
+                for k, name in enumerate(names)
+            ]
 
+        value_key = {"mode": "q", "layer": "r"}
         return {
             "model": self.model.name,
             "model_hash": model_hash(self.model),
@@ -125,9 +153,13 @@ class ImportanceMeasures:
             "log_probability": json_ready(self.log_probability),
             "method": self.method,
             "ranking": RANKING,
-            "modes": rows(self.to_frame("modes")),
-            "layers": rows(self.to_frame("layers")),
-            "research_priorities": list(self.research_priorities()["mode"]),
+            "modes": rows(
+                "mode", self.model.modes, np.asarray(self.model.q), self.mode_conditioned
+            ),
+            "layers": rows(
+                "layer", self.model.layers, np.asarray(self.model.r), self.layer_conditioned
+            ),
+            "research_priorities": self.priority_order(),
             "elapsed_seconds": self.elapsed_seconds,
         }
 

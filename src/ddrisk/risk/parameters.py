@@ -43,10 +43,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -66,6 +65,9 @@ from ddrisk.risk.distributions import (
     parse_distribution,
 )
 from ddrisk.risk.model import MODEL_NAME, FailureModeModel
+
+if TYPE_CHECKING:  # pandas loads only when a caller asks for a frame (start-up)
+    import pandas as pd
 
 DEFAULT_Q = 0.1
 DEFAULT_P = {Level.PRONE: 0.9, Level.UNCLEAR: 0.5, Level.NOT_PRONE: 0.05}
@@ -365,6 +367,8 @@ class ResolvedParameters:
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: one row per model entry (q, p cell or r) with value and parameter."""
+        import pandas as pd
+
         rows = [
             {
                 "kind": "q",

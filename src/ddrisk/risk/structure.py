@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 import numpy as np
-from scipy.special import logsumexp
 
 
 @dataclass(frozen=True)
@@ -252,6 +251,21 @@ def log_failure(
         table[0] = table[0] + hold
     held = logsumexp(np.stack(table), axis=0) if need > 1 else table[0]
     return tail, held
+
+
+def logsumexp(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """log(sum(exp(values))) along ``axis``, stable for -inf and huge magnitudes.
+
+    A local copy so that importing the structure (every catalog load) does not import
+    ``scipy.special``, which costs more than the rest of the risk package together.
+    """
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        peak = np.max(values, axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    with np.errstate(divide="ignore"):
+        total = np.log(np.sum(np.exp(values - peak), axis=axis, keepdims=True)) + peak
+    return np.squeeze(total, axis=axis)
 
 
 def independent_log_probability(node: Node, marginals: Mapping[str, float]) -> float:
