@@ -277,3 +277,29 @@ def test_marginal_values_in_a_structure_are_without_the_layer():
 def test_bad_structure_or_position_is_an_input_error(kwargs, message):
     with pytest.raises(InputError, match=message):
         optimize_stack(_catalog_with_weak_technique(), max_layers=1, **kwargs)
+
+
+@pytest.mark.parametrize("position", [None, "best", "structure.any_route[1]"])
+def test_a_layer_guarding_two_routes_equals_brute_force(position):
+    # T0 guards both routes: one event in two places, so routes stay coupled through it
+    catalog = make_catalog(
+        [
+            ["prone", "not_prone", "unclear"],
+            ["not_prone", "prone", "prone"],
+            ["unclear", "not_prone", "prone"],
+            ["not_prone", "unclear", "not_prone"],
+        ],
+        ["low", "medium", "high", "low"],
+    )
+    shared = st.from_data({"any_route": [{"all_miss": ["T0", "T1"]}, {"all_miss": ["T0", "T2"]}]})
+    result = optimize_stack(
+        catalog, structure=shared, position=position, budget=4.0, probability_of=brute
+    )
+    every = positions(shared)
+    where = (
+        every if position == "best" else [p for p in every if p.path == (position or "structure")]
+    )
+    rows = oracle(catalog, shared, catalog.technique_ids, where, budget=4.0)
+    assert result.probability == pytest.approx(min(r[0] for r in rows), rel=1e-12)
+    exact = optimize_stack(catalog, structure=shared, position=position, budget=4.0)
+    assert exact.probability == pytest.approx(result.probability, rel=1e-10)
