@@ -159,6 +159,24 @@ class StratifiedIntegrand:
             lift = _log1mexp(with_mode) - _log1mexp(without)
         return np.nan_to_num(lift, nan=0.0, posinf=700.0, neginf=-700.0)
 
+    def structure_lifts(self) -> np.ndarray:
+        """log P(stack fails | x_j = 1, h) - log P(stack fails | x_j = 0, h): (strata, free).
+
+        Layers are taken as independent at their failure probabilities given the hubs and the
+        one mode (others averaged out); for an all-miss stack this is the sum of
+        :meth:`mode_lifts` over layers, for a structure it is the structure evaluated on them.
+        """
+        if self.structure is None:
+            return np.asarray(self.mode_lifts().sum(axis=1))
+        keep_all = self.layer_log_keep()[:, None, :]  # (strata, 1, layers)
+        without = keep_all - self.term.T[None, :, :]  # (strata, free, layers)
+        with_mode = without + self.cell.T[None, :, :]
+        on = conditioned_log_failure(self.structure, _log1mexp(with_mode), self.layer_index)
+        off = conditioned_log_failure(self.structure, _log1mexp(without), self.layer_index)
+        with np.errstate(invalid="ignore"):
+            lift = on - off
+        return np.nan_to_num(lift, nan=0.0, posinf=700.0, neginf=-700.0)
+
     def tilt_from_lift(self, lift: np.ndarray, upper: np.ndarray) -> np.ndarray:
         """``odds(t_j) = odds(q_j) exp(lift_j)``, clipped to ``[q_j, upper_j]``."""
         log_odds = self.log_q - self.log_not_q + np.clip(lift, -700.0, 700.0)

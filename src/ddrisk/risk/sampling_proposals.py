@@ -111,21 +111,75 @@ class LayerSequentialProposal:
         return log_weight, occurs
 
 
+GUESS_FLOOR = 0.05
+"""Smallest probability of a sampled mode in the defensive (guess) part of the mixture."""
+
+
 class ProductTiltProposal:
-    """Independent modes from the stratum's tempered independent-layers tilt."""
+    """A cross-entropy product tilt shared by the strata, mixed with each stratum's guess.
 
-    name = "product tilt per stratum"
+    The guess (drawn with probability ``defensive``) is the stratum's independent-layers tilt
+    evaluated through the structure: ``odds(t_j) = odds(q_j) P(structure fails | x_j = 1, h)
+    / P(structure fails | x_j = 0, h)`` with layers independent at their averaged failure
+    probabilities. The shared tilt starts from the probability-weighted guess and is refined by
+    cross-entropy on pilot draws across strata (weights ``P(h) w / n_h``); every draw is
+    weighted by the mixture density, which bounds the weights where either part is thin.
+    """
 
-    def __init__(self, integrand: StratifiedIntegrand, *, look_ahead: float, upper: np.ndarray):
+    name = "cross-entropy product tilt shared across strata, defensive mixture with each stratum's guess"
+
+    def __init__(
+        self,
+        integrand: StratifiedIntegrand,
+        *,
+        upper: np.ndarray,
+        defensive: float = 0.2,
+        smoothing: float = 0.7,
+    ):
         self.integrand = integrand
-        lift = integrand.mode_lifts().sum(axis=1)
-        self.tilts = integrand.tilt_from_lift(look_ahead * lift, upper)
+        self.upper = upper
+        self.defensive = defensive
+        self.smoothing = smoothing
+        guesses = integrand.tilt_from_lift(integrand.structure_lifts(), upper)
+        # Every mode occurs in at least GUESS_FLOOR of the guess draws, so a mode the pilot
+        # judged unimportant is still seen now and then (and its effect enters the variance).
+        self.guesses = np.maximum(guesses, np.minimum(GUESS_FLOOR, upper)[None, :])
+        weight = np.exp(integrand.stratum_log_prob + integrand.independent_log_mean())
+        weight = (
+            weight / weight.sum() if weight.sum() > 0 else np.full(weight.size, 1 / weight.size)
+        )
+        self.shared = np.clip(weight @ self.guesses, integrand.q, upper)
+        self.iterations = 0
+
+    def learn(
+        self, rng: np.random.Generator, stratum: np.ndarray, counts: np.ndarray, *, iterations: int
+    ) -> None:
+        """Cross-entropy updates of the shared tilt from pilot draws in ``stratum`` (discarded)."""
+        log_prob = self.integrand.stratum_log_prob - np.log(np.maximum(counts, 1))
+        for _ in range(iterations):
+            log_terms, occurs = self.draw(rng, stratum)
+            log_share = log_terms + log_prob[stratum]
+            peak = float(np.max(log_share))
+            if not np.isfinite(peak):
+                break
+            weights = np.exp(log_share - peak)
+            target = (weights @ occurs) / weights.sum()
+            previous = self.shared
+            mixed = self.smoothing * target + (1 - self.smoothing) * previous
+            self.shared = np.clip(mixed, self.integrand.q, self.upper)
+            self.iterations += 1
+            if np.max(np.abs(self.shared - previous)) < 0.01:
+                break
 
     def draw(self, rng: np.random.Generator, stratum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(log weights, mode occurrences) for draws in the given strata."""
-        tilt = self.tilts[stratum]
+        guess = self.guesses[stratum]
+        shared = np.broadcast_to(self.shared, guess.shape)
+        from_guess = rng.random(stratum.size) < self.defensive
+        tilt = np.where(from_guess[:, None], guess, shared)
         occurs = rng.random(tilt.shape) < tilt
-        log_terms = self.integrand.log_conditional(occurs, stratum) + self.integrand.log_ratio(
-            occurs, tilt
+        log_ratio = -np.logaddexp(
+            np.log1p(-self.defensive) - self.integrand.log_ratio(occurs, shared),
+            np.log(self.defensive) - self.integrand.log_ratio(occurs, guess),
         )
-        return log_terms, occurs
+        return self.integrand.log_conditional(occurs, stratum) + log_ratio, occurs
