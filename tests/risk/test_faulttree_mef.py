@@ -177,3 +177,21 @@ def test_private_components_keep_their_own_names() -> None:
     tree = _tree(text)
     assert set(tree.gates) >= {"E1", "t.E1", "t.E2"}
     assert quantify_fault_tree(tree).probability == pytest.approx(0.5 * 0.2)
+
+
+def test_cli_mission_time_reaches_the_reliability_models_and_the_record() -> None:
+    """periodic-test(lambda=1e-3, tau=720, theta=100) at 500 h: tested 400 h before."""
+    from ddrisk.cli import main
+
+    fixture = Path(__file__).parents[1] / "io" / "mef_fixtures" / "periodic_test_4.xml"
+    result = CliRunner().invoke(
+        main, ["risk", "--mef", str(fixture), "--mission-time", "500", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["mission_time"] == 500.0
+    assert data["probability"] == pytest.approx(-math.expm1(-1e-3 * 400), rel=1e-12)
+    assert data["engine"] in ("cudd", "autoref") and data["ddrisk_version"]
+    default = json.loads(CliRunner().invoke(main, ["risk", "--mef", str(fixture), "--json"]).output)
+    assert default["mission_time"] == 8760.0
+    assert default["probability"] == pytest.approx(-math.expm1(-1e-3 * 20), rel=1e-12)

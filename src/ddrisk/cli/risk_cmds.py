@@ -217,6 +217,13 @@ def _parameters(options: dict[str, Any]) -> Any:
     help="Quantify an Open-PSA MEF fault tree exactly instead (repeat for basic-event files).",
 )
 @click.option(
+    "--mission-time",
+    type=_Number(low=0, high=1e12),
+    default=None,
+    metavar="HOURS",
+    help="With --mef: the MEF system-mission-time (default 8760 h, as SCRAM).",
+)
+@click.option(
     "--paper-example",
     is_flag=True,
     help="Print the paper's n x m arithmetic and the P(all fail) curve for every model.",
@@ -276,7 +283,9 @@ def risk(**options: Any) -> None:
     if options["mef_files"]:
         from ddrisk.cli.risk_mef import quantify_mef_command
 
-        quantify_mef_command(options["mef_files"], as_json=options["as_json"])
+        quantify_mef_command(
+            options["mef_files"], as_json=options["as_json"], mission_time=options["mission_time"]
+        )
         return
     catalog = load_catalog(options["catalog_source"])
     structure = None

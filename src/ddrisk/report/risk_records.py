@@ -63,9 +63,14 @@ def optimization_record(
 
 
 def fault_tree_record(
-    tree: FaultTree, result: FaultTreeResult, *, inputs: Sequence[Path], input_sha256: str
+    tree: FaultTree,
+    result: FaultTreeResult,
+    *,
+    inputs: Sequence[Path],
+    input_sha256: str,
+    mission_time: float | None = None,
 ) -> dict[str, Any]:
-    """An MEF fault tree's exact P(top), with the ddrisk version and the inputs' sha256."""
+    """An MEF fault tree's exact P(top), with the ddrisk version, inputs' sha256, mission time."""
     from ddrisk.__version__ import __version__
     from ddrisk.risk.log_numbers import probability_text
 
@@ -75,6 +80,7 @@ def fault_tree_record(
         "inputs": [str(p) for p in inputs],
         "input_sha256": input_sha256,
         "top": tree.top,
+        "mission_time": mission_time,
         "probability_text": probability_text(result.log_probability),
         **result.to_dict(),
     }
