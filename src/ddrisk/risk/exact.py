@@ -370,14 +370,12 @@ def _dp_component(
     *,
     state_budget: int,
     gradients: bool = False,
-    mode_rank: np.ndarray | None = None,
+    order: list[int] | None = None,
 ) -> _DPRun:
     n_layers, n_modes = comp.p.shape
     adjacency = _mode_adjacency(comp.p)
-    if mode_rank is None:
+    if order is None:  # else a larger model's order restricted here (mode_elimination_rank)
         order = _min_fill_order(adjacency)
-    else:  # a larger model's order restricted to these modes (see mode_elimination_rank)
-        order = sorted(range(n_modes), key=lambda j: int(mode_rank[comp.modes[j]]))
     width = _plan_width(adjacency, order)
     if 2**width > state_budget:
         raise BudgetExceeded("dp", 2**width, state_budget, f"induced width {width}")
@@ -894,6 +892,9 @@ def stack_failure_probability(
         largest = max(largest, comp.p.shape, key=lambda s: (s[1], s[0]))
         if not math.isfinite(log_p):
             break
+        order = None
+        if mode_rank is not None:
+            order = sorted(range(comp.p.shape[1]), key=lambda j: int(mode_rank[comp.modes[j]]))
         if method in ("auto", "inclusion-exclusion"):
             # Dense components with few layers: inclusion-exclusion over layers (2**L terms).
             from ddrisk.risk.layer_inclusion import component_expansion
@@ -905,6 +906,7 @@ def stack_failure_probability(
                 forced=method == "inclusion-exclusion",
                 state_budget=state_budget,
                 notes=notes,
+                order=order,
             )
             if expansion is not None:
                 log_p += expansion.log_probability
@@ -912,7 +914,7 @@ def stack_failure_probability(
                 continue
         if method in ("auto", "dp"):
             try:
-                run = _dp_component(comp, state_budget=state_budget, mode_rank=mode_rank)
+                run = _dp_component(comp, state_budget=state_budget, order=order)
                 log_p += run.log_probability
                 peak_states = max(peak_states, run.peak_states)
                 used.add("dp")

@@ -245,6 +245,7 @@ def component_expansion(
     state_budget: int,
     conditioned: bool = False,
     notes: list[str] | None = None,
+    order: list[int] | None = None,
 ) -> LayerExpansion | None:
     """The layer expansion of one component where it is the better exact method.
 
@@ -253,6 +254,8 @@ def component_expansion(
     :class:`~ddrisk.risk.exact.BudgetExceeded`; otherwise it is tried only when
     :func:`prefer_layers` says it is cheaper than the DP, and ``None`` sends the caller on to
     the DP / BDD (with a line in ``notes`` when the accuracy check refused the result).
+    ``order`` is the DP's elimination order when the caller already has one (a sub-stack
+    reusing its stack's plan), which spares planning it again here.
     """
     from ddrisk.risk import exact  # the exact engine imports this module
 
@@ -269,7 +272,8 @@ def component_expansion(
         clique = int((p > 0).sum(axis=1).max())
         if not prefer_layers(p, clique, state_budget=state_budget):
             adjacency = exact._mode_adjacency(p)
-            width = exact._plan_width(adjacency, exact._min_fill_order(adjacency))
+            plan = order if order is not None else exact._min_fill_order(adjacency)
+            width = exact._plan_width(adjacency, plan)
             if not prefer_layers(p, width, state_budget=state_budget):
                 return None
     expansion = expand_layers(q, p, r, conditioned=conditioned)

@@ -24,9 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ddrisk._jsonnum import json_number
 from ddrisk.catalog.model import Catalog, SafetyTax
@@ -47,6 +45,9 @@ from ddrisk.risk.optimize_structure import (
     remove_absent,
 )
 from ddrisk.risk.parameters import RiskParameters, resolve_parameters
+
+if TYPE_CHECKING:  # pandas loads only for to_frame() (ddrisk risk start-up)
+    import pandas as pd
 
 DEFAULT_COSTS: dict[SafetyTax, float] = {tax: tax.rank for tax in SafetyTax}
 MAX_EXACT_TECHNIQUES = 20
@@ -239,6 +240,8 @@ class OptimizationResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame([value.to_dict() for value in self.marginal_values])
 
 
