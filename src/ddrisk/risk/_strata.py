@@ -135,29 +135,46 @@ class StratifiedIntegrand:
         if self.structure is not None:
             return None
         log_fail = _log1mexp(self.layer_log_keep())
+        # each layer's sampled/integrated modes as a Python int bitset: fast disjointness tests
+        masks = [int("".join("1" if x else "0" for x in row) or "0", 2) for row in self.support]
         bounds = np.empty(self.n_strata)
         for s in range(self.n_strata):
-            used = np.zeros(self.support.shape[1], dtype=bool)
+            used = 0
             total = 0.0
-            for i in np.argsort(log_fail[s], kind="stable"):
-                if not np.any(used & self.support[i]):
-                    used |= self.support[i]
+            for i in np.argsort(log_fail[s], kind="stable").tolist():
+                if not used & masks[i]:
+                    used |= masks[i]
                     total += float(log_fail[s, i])
             bounds[s] = total
         return bounds
 
-    def mode_lifts(self) -> np.ndarray:
-        """log P(layer i fails | x_j = 1, h) - log P(layer i fails | x_j = 0, h): (strata, layers, free).
+    def mode_lifts(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Per stratum and sampled mode, the summed log-lift it gives the layers in ``mask``.
 
-        Each term treats layer ``i`` alone (other modes averaged out), so it is exact for one
-        layer and the basis of the independent-layers proposals below.
+        The lift of mode ``j`` on layer ``i`` is ``log P(layer i fails | x_j = 1, h) -
+        log P(layer i fails | x_j = 0, h)`` with the other modes averaged out -- exact for one
+        layer and the basis of the independent-layers proposals. ``mask`` (layers x sampled
+        modes, default all) selects which layers count. Returns (strata, sampled modes);
+        computed a block of strata at a time to bound memory on large stacks.
         """
-        keep_all = self.layer_log_keep()[:, :, None]
-        without = keep_all - self.term[None, :, :]
-        with_mode = without + self.cell[None, :, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lift = _log1mexp(with_mode) - _log1mexp(without)
-        return np.nan_to_num(lift, nan=0.0, posinf=700.0, neginf=-700.0)
+        chosen = self.cell < 0  # only cells that can fail their layer have a lift
+        if mask is not None:
+            chosen &= mask
+        layer, mode = np.nonzero(chosen)
+        scatter = sparse.csr_matrix(
+            (np.ones(layer.size), (np.arange(layer.size), mode)),
+            shape=(layer.size, chosen.shape[1]),
+        )
+        keep = self.layer_log_keep()
+        total = np.zeros((self.n_strata, self.cell.shape[1]))
+        block = max(1, 4_000_000 // max(1, layer.size))
+        for begin in range(0, self.n_strata, block):
+            without = keep[begin : begin + block, layer] - self.term[layer, mode][None, :]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lift = _log1mexp(without + self.cell[layer, mode][None, :]) - _log1mexp(without)
+            lift = np.nan_to_num(lift, nan=0.0, posinf=700.0, neginf=-700.0)
+            total[begin : begin + block] = (scatter.T @ lift.T).T
+        return total
 
     def structure_lifts(self) -> np.ndarray:
         """log P(stack fails | x_j = 1, h) - log P(stack fails | x_j = 0, h): (strata, free).
@@ -167,7 +184,7 @@ class StratifiedIntegrand:
         :meth:`mode_lifts` over layers, for a structure it is the structure evaluated on them.
         """
         if self.structure is None:
-            return np.asarray(self.mode_lifts().sum(axis=1))
+            return self.mode_lifts()
         keep_all = self.layer_log_keep()[:, None, :]  # (strata, 1, layers)
         without = keep_all - self.term.T[None, :, :]  # (strata, free, layers)
         with_mode = without + self.cell.T[None, :, :]

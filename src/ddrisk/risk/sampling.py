@@ -190,7 +190,7 @@ def _stratified_statistics(
         var = np.maximum(var, pooled * sums**2)
     if upper_log_mean is not None:
         empty = sums == 0
-        bound = np.exp(np.minimum(stratum_log_prob + upper_log_mean - peak, 700.0))
+        bound = np.exp(np.minimum(stratum_log_prob + upper_log_mean - peak, 300.0))
         var = np.where(empty, np.maximum(var, bound**2 / (4.0 * counts)), var)
     total = float(sums.sum())
     spread = math.sqrt(float(var.sum()))

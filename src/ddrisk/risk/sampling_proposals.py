@@ -57,7 +57,7 @@ class LayerSequentialProposal:
         position = np.empty(n_layers, dtype=int)
         position[order] = np.arange(n_layers)
         later = (cells > 0) & (position[:, None] > position[np.maximum(first_layer, 0)][None, :])
-        lift = (integrand.mode_lifts() * later[None, :, :]).sum(axis=1)
+        lift = integrand.mode_lifts(later)
         self.tilts = integrand.tilt_from_lift(look_ahead * lift, upper)  # (strata, free)
 
     def draw(self, rng: np.random.Generator, stratum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
