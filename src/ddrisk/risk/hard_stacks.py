@@ -1,9 +1,11 @@
 """A family of stacks on which rare-event estimation is hard, with known exact answers.
 
-Used by the sampler's statistical test and by ``benchmarks/bench_risk.py``: dense stacks in the
-low regime whose failure runs through several large shared ("hub") modes at once, with graded
-cells, so that no single product-form proposal fits the failure region. The exact DP still
-reaches them (that is what makes the coverage of the sampler's interval measurable).
+Used by the sampler's statistical tests (``tests/risk/test_sampler_coverage.py``) and by
+``benchmarks/bench_sampler.py``: dense stacks in the low regime whose failure runs through
+several large shared ("hub") modes at once, with graded cells, so that no single product-form
+proposal fits the failure region (the cross-entropy product tilt the sampler used before
+covered the exact value in 66-93 of 100 seeds here). The exact DP still reaches them, which is
+what makes the actual error and the coverage of the sampler's interval measurable.
 """
 
 from __future__ import annotations
