@@ -165,6 +165,28 @@ def test_estimates_far_below_1e_minus_300_keep_their_log() -> None:
     assert result.log_estimate == pytest.approx(exact.log_probability, abs=0.1)
 
 
+def test_sampled_estimates_far_below_1e_minus_300_keep_their_log() -> None:
+    # a ring: mode j fails layer j for sure and layer j + 1 half the time, so every mode is
+    # shared and, past the conditioned hubs, sampled; P ~ 1e-326 underflows as a float
+    n = 40
+    p = np.zeros((n, n))
+    for j in range(n):
+        p[j, j], p[(j + 1) % n, j] = 1.0, 0.5
+    model = FailureModeModel(
+        layers=tuple(f"L{i}" for i in range(n)),
+        modes=tuple(f"m{i}" for i in range(n)),
+        q=[1e-16] * n,
+        p=p,
+        r=[1e-17] * n,
+    )
+    exact = stack_failure_probability(model)
+    assert exact.log_probability < math.log(1e-300)
+    result = importance_sample(model, n=4_000, seed=0)
+    assert result.n_strata > 1 and "layer-sequential" in result.method
+    assert result.estimate == 0.0 and math.isfinite(result.relative_error)
+    assert result.log_estimate == pytest.approx(exact.log_probability, abs=0.01)
+
+
 def test_crude_monte_carlo_agrees_on_a_common_event_and_sees_nothing_on_a_rare_one() -> None:
     common = FailureModeModel(
         layers=("A", "B"), modes=("X", "Y"), q=[0.4, 0.3], p=[[1.0, 0.5], [0.8, 1.0]], r=[0.1, 0.2]

@@ -335,6 +335,7 @@ def importance_sample(
         method=method,
         elapsed_seconds=time.perf_counter() - start,
         tilted_q=full_tilt,
+        ce_iterations=proposal.iterations if isinstance(proposal, ProductTiltProposal) else 0,
         pilot_samples=pilot_used,
         effective_sample_size=ess,
         model_name=model.name,
