@@ -30,6 +30,11 @@ Mapping to :class:`~ddrisk.stress.matrix.OutcomeMatrix`
   entries (passed / fails / nones per probe and detector) are recounted for every report
   and any disagreement is listed in ``metadata["eval_mismatches"]``. The report's
   ``garak_version`` must be in :data:`SUPPORTED_GARAK_VERSIONS`.
+* Older releases write less: up to 0.12 a detector gives no score at all for an output the
+  target did not give (its list is shorter than ``outputs``; the scores belong to the
+  answered outputs in order), and ``eval`` entries carry ``passed`` and ``total``
+  (0.13 adds ``nones``, 0.14 ``fails`` and ``total_evaluated``), with the detector
+  named ``detector.<name>`` up to 0.10. Counts a release does not write are not compared.
 * ``harmful`` is ``True`` for every attempt (garak probes are attacks) except those of
   ``benign_probes``; garak's detectors assume attacks, so benign items are only meaningful
   with refusal detectors such as ``mitigation.MitigationBypass``, where "no hit" means the
@@ -95,6 +100,41 @@ def _has_output(output: Any) -> bool:
     if isinstance(output, dict):
         return output.get("text") is not None
     return output is not None
+
+
+def _reported_counts(entry: dict[str, Any]) -> tuple[str, list[Any]]:
+    """An ``eval`` entry's detector and [passed, fails, nones] in every release's spelling.
+
+    ``nones`` is None when the release does not write it (before 0.13); ``fails`` is
+    ``total_evaluated - passed`` or, before 0.14, ``total - passed`` (``total`` counted the
+    scored outputs only).
+    """
+    detector = str(entry.get("detector"))
+    if detector.startswith("detector."):  # garak up to 0.10
+        detector = detector.removeprefix("detector.")
+    passed = entry.get("passed")
+    fails = entry.get("fails")
+    if fails is None and isinstance(passed, int):
+        total = entry.get("total_evaluated", entry.get("total"))
+        fails = total - passed if isinstance(total, int) else None
+    return detector, [passed, fails, entry.get("nones")]
+
+
+def _scored_outputs(scores: list[Any], outputs: list[Any]) -> list[Any] | None:
+    """Scores aligned with ``outputs``, None where the target gave no output.
+
+    garak up to 0.12 skips unanswered outputs instead of scoring them None; its lists
+    then hold one score per answered output. None when the lengths fit neither layout.
+    """
+    if len(scores) == len(outputs):
+        return scores
+    answered = [index for index, output in enumerate(outputs) if _has_output(output)]
+    if len(scores) != len(answered):
+        return None
+    aligned: list[Any] = [None] * len(outputs)
+    for index, value in zip(answered, scores, strict=True):
+        aligned[index] = value
+    return aligned
 
 
 def _check_version(version: Any, label: str, where: str) -> None:
@@ -333,7 +373,8 @@ def parse_garak(
                     "expected a list with one score per output",
                     "keep garak's attempt fields intact",
                 )
-            if len(scores) != len(outputs):
+            aligned = _scored_outputs(scores, outputs)
+            if aligned is None:
                 raise InputError(
                     label,
                     key,
@@ -341,7 +382,7 @@ def parse_garak(
                     "detector_results must align with outputs; pass an unedited report",
                 )
             tally = counts.setdefault((probe, detector), [0, 0, 0])
-            for index, value in enumerate(scores):
+            for index, value in enumerate(aligned):
                 if value is None or not _has_output(outputs[index]):
                     tally[2] += 1
                     message = NO_SCORE if _has_output(outputs[index]) else NO_OUTPUT
@@ -361,12 +402,18 @@ def parse_garak(
                     item_ids[index], detector, blocked=blocked, score=float(value), where=key
                 )
     mismatches = []
+    checked = 0
     for number, entry in evals:
-        pair = (str(entry.get("probe")), str(entry.get("detector")))
+        detector, reported = _reported_counts(entry)
+        pair = (str(entry.get("probe")), detector)
         if pair not in counts:
             continue
-        reported = [entry.get("passed"), entry.get("fails"), entry.get("nones", 0)]
-        if reported != counts[pair]:
+        checked += 1
+        if any(
+            value != recounted
+            for index, (value, recounted) in enumerate(zip(reported, counts[pair], strict=True))
+            if not (index == 2 and value is None)  # nones not written before garak 0.13
+        ):
             mismatches.append(
                 {
                     "line": number,
@@ -385,9 +432,7 @@ def parse_garak(
         "detector_role": detector_role,
         "family_from": family_from,
         "behavior_from": behavior_from,
-        "eval_entries_checked": sum(
-            1 for _, e in evals if (str(e.get("probe")), str(e.get("detector"))) in counts
-        ),
+        "eval_entries_checked": checked,
         "eval_mismatches": mismatches,
     }
     return builder.build(
