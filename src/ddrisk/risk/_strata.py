@@ -185,13 +185,16 @@ class StratifiedIntegrand:
         """
         if self.structure is None:
             return self.mode_lifts()
-        keep_all = self.layer_log_keep()[:, None, :]  # (strata, 1, layers)
-        without = keep_all - self.term.T[None, :, :]  # (strata, free, layers)
-        with_mode = without + self.cell.T[None, :, :]
-        on = conditioned_log_failure(self.structure, _log1mexp(with_mode), self.layer_index)
-        off = conditioned_log_failure(self.structure, _log1mexp(without), self.layer_index)
-        with np.errstate(invalid="ignore"):
-            lift = on - off
+        keep = self.layer_log_keep()
+        lift = np.empty((self.n_strata, self.cell.shape[1]))
+        block = max(1, 4_000_000 // max(1, self.cell.size))  # bound the temporary arrays
+        for begin in range(0, self.n_strata, block):
+            without = keep[begin : begin + block, None, :] - self.term.T[None, :, :]
+            with_mode = without + self.cell.T[None, :, :]
+            on = conditioned_log_failure(self.structure, _log1mexp(with_mode), self.layer_index)
+            off = conditioned_log_failure(self.structure, _log1mexp(without), self.layer_index)
+            with np.errstate(invalid="ignore"):
+                lift[begin : begin + block] = on - off
         return np.nan_to_num(lift, nan=0.0, posinf=700.0, neginf=-700.0)
 
     def tilt_from_lift(self, lift: np.ndarray, upper: np.ndarray) -> np.ndarray:

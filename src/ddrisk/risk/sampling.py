@@ -330,7 +330,7 @@ def importance_sample(
         standard_error=standard_error,
         interval=(max(0.0, estimate - Z95 * standard_error), estimate + Z95 * standard_error),
         relative_error=stats.relative_error,
-        n_samples=int(counts.sum()) if integrand.free.size else n,
+        n_samples=int(counts.sum()) if integrand.free.size else 0,  # exact: nothing drawn
         seed=seed,
         method=method,
         elapsed_seconds=time.perf_counter() - start,
