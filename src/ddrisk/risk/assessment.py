@@ -193,6 +193,8 @@ def assess_stack(
     engines = {"P(stack fails)": f"{result.engine} ({result.method})"}
     notes: list[str] = []
     importance, importance_note = _importance(model, result, wanted, budgets)
+    if "importance" in wanted and importance is not None:
+        engines["importance"] = f"exact ({importance.method})"
     values = None
     if "marginal-values" in wanted:
         if importance is not None:
@@ -204,9 +206,7 @@ def assess_stack(
                 model, seed=seed, n_samples=draws, base=float(result.probability)
             )
             engines["marginal values"] = f"sample ({draws} draws per layer, seed {seed})"
-    if "importance" in wanted and importance is not None:
-        engines["importance"] = f"exact ({importance.method})"
-    elif "importance" not in wanted:
+    if "importance" not in wanted:  # computed only for the marginal values
         importance, importance_note = None, "not requested (parts: " + ", ".join(wanted) + ")"
     dependence = curve = None
     if "dependence" in wanted or "curve" in wanted:

@@ -430,6 +430,8 @@ class DependenceCurve:
     layers: tuple[str, ...] | None = None
     failure_mode_engine: str | None = None
     """Which engine gave the failure-mode series (``exact``, ``sample (...)`` or both, by n)."""
+    log_series: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    """Natural logs of ``series``: finite where a value underflows (a P below 1e-308)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -440,6 +442,18 @@ class DependenceCurve:
             "beta": self.beta,
             "rho": self.rho,
             "series": {name: [float(v) for v in values] for name, values in self.series.items()},
+            "log_series": None
+            if self.log_series is None
+            else {
+                name: [json_number(float(v)) for v in values]
+                for name, values in self.log_series.items()
+            },
+            "series_text": None
+            if self.log_series is None
+            else {
+                name: [probability_text(float(v)) for v in values]
+                for name, values in self.log_series.items()
+            },
             "meanings": {name: MEANINGS[name] for name in self.series},
         }
 
@@ -452,7 +466,32 @@ class DependenceCurve:
         return frame
 
 
-def _curve_series(marginals: np.ndarray, beta: float, rho: float) -> dict[str, list[float]]:
+def _curve_logs(marginals: np.ndarray, beta: float, rho: float) -> dict[str, np.ndarray]:
+    """log P(first n fail) of the closed-form models, exact far below the double range."""
+    with np.errstate(divide="ignore"):
+        logs = np.log(marginals)
+        beta_logs = []
+        for n in range(1, marginals.size + 1):
+            first = marginals[:n]
+            common = beta * float(first.min())
+            if common >= 1.0:
+                beta_logs.append(0.0)
+                continue
+            parts = np.clip((first - common) / (1.0 - common), 0.0, 1.0)
+            rest = math.log1p(-common) + float(np.log(parts).sum())
+            beta_logs.append(float(np.logaddexp(math.log(common) if common > 0 else -np.inf, rest)))
+    return {
+        INDEPENDENCE: np.cumsum(logs),
+        PERFECT: np.minimum.accumulate(logs),
+        BETA_FACTOR: np.array(beta_logs),
+        COPULA: copula_log_all_fail(marginals, rho, every_prefix=True),
+    }
+
+
+def _curve_series(
+    marginals: np.ndarray, beta: float, rho: float, logs: dict[str, np.ndarray]
+) -> dict[str, list[float]]:
+    """P(first n fail) per closed-form model; the copula's from its logs (``_curve_logs``)."""
     series: dict[str, list[float]] = {INDEPENDENCE: [], PERFECT: [], BETA_FACTOR: [], COPULA: []}
     for n in range(1, marginals.size + 1):
         first = marginals[:n]
@@ -465,8 +504,7 @@ def _curve_series(marginals: np.ndarray, beta: float, rho: float) -> dict[str, l
             gaussian_copula_all_fail(marginals[:n], rho) for n in range(1, marginals.size + 1)
         ]
     else:
-        logs = copula_log_all_fail(marginals, rho, every_prefix=True)
-        series[COPULA] = [float(math.exp(v)) for v in logs]
+        series[COPULA] = [float(math.exp(v)) for v in logs[COPULA]]
         series[COPULA][0] = float(marginals[0])  # one layer: its marginal, exactly
     return series
 
@@ -483,7 +521,8 @@ def identical_layers_curve(
     if n_max < 1:
         raise ValueError("n_max must be at least 1")
     marginals = np.full(n_max, float(marginal))
-    series = _curve_series(marginals, beta, rho)
+    logs = _curve_logs(marginals, beta, rho)
+    series = _curve_series(marginals, beta, rho, logs)
     return DependenceCurve(
         title=f"{n_max} identical layers, each failing with probability {marginal:g}",
         n_layers=np.arange(1, n_max + 1),
@@ -491,6 +530,7 @@ def identical_layers_curve(
         marginals=marginals,
         beta=beta,
         rho=rho,
+        log_series=logs,
     )
 
 
@@ -516,8 +556,9 @@ def stack_curve(
     :attr:`DependenceCurve.failure_mode_engine` says which points came from where.
     """
     marginals = model.layer_failure_probabilities()
-    series = _curve_series(marginals, beta, rho)
-    failure_mode, label = _failure_mode_prefixes(
+    logs = _curve_logs(marginals, beta, rho)
+    series = _curve_series(marginals, beta, rho, logs)
+    failure_mode, failure_mode_logs, label = _failure_mode_prefixes(
         model,
         engine=engine,
         seed=seed,
@@ -542,6 +583,13 @@ def stack_curve(
         rho=rho,
         layers=model.layers,
         failure_mode_engine=label,
+        log_series={
+            INDEPENDENCE: logs[INDEPENDENCE],
+            PERFECT: logs[PERFECT],
+            FAILURE_MODE: np.array(failure_mode_logs),
+            BETA_FACTOR: logs[BETA_FACTOR],
+            COPULA: logs[COPULA],
+        },
     )
 
 
@@ -554,8 +602,8 @@ def _failure_mode_prefixes(
     node_budget: int | None,
     state_budget: int | None,
     full: Any,
-) -> tuple[list[float], str]:
-    """P(first n layers fail) for n = 1..N and a label naming the engine of every point."""
+) -> tuple[list[float], list[float], str]:
+    """P(first n layers fail) for n = 1..N, their logs, and a label naming each point's engine."""
     from ddrisk.risk.engine import compute_stack_failure
     from ddrisk.risk.exact import (
         DEFAULT_NODE_BUDGET,
@@ -571,9 +619,10 @@ def _failure_mode_prefixes(
     }
     n = model.n_layers
     values: list[float] = [math.nan] * n
+    logs: list[float] = [math.nan] * n
     sources: list[str] = [""] * n
     if full is not None:
-        values[n - 1] = float(full.probability)
+        values[n - 1], logs[n - 1] = float(full.probability), float(full.log_probability)
         sources[n - 1] = full.engine
     rank = mode_elimination_rank(model) if engine in ("auto", "exact") else None
     for size in range(1, n + 1):
@@ -589,6 +638,7 @@ def _failure_mode_prefixes(
                     state_budget=budgets["state_budget"],
                 )
                 values[size - 1], sources[size - 1] = result.probability, "exact"
+                logs[size - 1] = result.log_probability
                 continue
             except BudgetExceeded:
                 if engine == "exact":
@@ -598,7 +648,8 @@ def _failure_mode_prefixes(
                 rank = None
         sampled = compute_stack_failure(prefix, engine="sample", seed=seed, n_samples=n_samples)
         values[size - 1], sources[size - 1] = float(sampled.probability), "sample"
-    return values, _prefix_label(sources, seed, n_samples)
+        logs[size - 1] = float(sampled.log_probability)
+    return values, logs, _prefix_label(sources, seed, n_samples)
 
 
 def _prefix_label(sources: list[str], seed: int, n_samples: int) -> str:

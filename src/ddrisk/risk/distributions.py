@@ -97,6 +97,13 @@ class FixedValue(Distribution):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), self.value, dtype=float)
 
+    def percentile(self, percent: float) -> float:
+        return float(self.value)  # every percentile; no array per call (thousands per record)
+
+    @property
+    def median(self) -> float:
+        return float(self.value)
+
     @property
     def mean(self) -> float:
         return self.value

@@ -267,19 +267,34 @@ def _mode_adjacency(p: np.ndarray) -> list[set[int]]:
     return adjacency
 
 
+def _bits(mask: int) -> list[int]:
+    """Positions of the set bits of ``mask``, lowest first."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 def _min_fill_order(adjacency: list[set[int]]) -> list[int]:
-    """Greedy min-fill elimination order (ties: fewer neighbours), lazily updated heap."""
-    adj = [set(a) for a in adjacency]
+    """Greedy min-fill elimination order (ties: fewer neighbours), lazily updated heap.
+
+    Neighbourhoods are bit masks (Python ints), so the fill count of a vertex is a sum of
+    popcounts rather than of set intersections: the plan of a dense 40 x 60 stack drops from
+    tens of milliseconds to a few, the same order as the set version it replaced (tested).
+    """
+    adj = [sum(1 << u for u in neighbours) for neighbours in adjacency]
     alive = [True] * len(adj)
 
-    def fill(v: int) -> int:
+    def fill(v: int) -> tuple[int, int]:
         nb = adj[v]
-        d = len(nb)
-        linked = sum(len(adj[a] & nb) for a in nb)
-        return (d * (d - 1) - linked) // 2
+        d = nb.bit_count()
+        linked = sum((adj[a] & nb).bit_count() for a in _bits(nb))
+        return (d * (d - 1) - linked) // 2, d
 
     version = [0] * len(adj)
-    heap = [(fill(v), len(adj[v]), v, 0) for v in range(len(adj))]
+    heap = [(*fill(v), v, 0) for v in range(len(adj))]
     heapq.heapify(heap)
     order: list[int] = []
     while heap:
@@ -289,19 +304,19 @@ def _min_fill_order(adjacency: list[set[int]]) -> list[int]:
         alive[v] = False
         order.append(v)
         nb = adj[v]
-        for a in nb:
-            adj[a].discard(v)
-            adj[a].update(nb - {a})
-        touched = set(nb)
-        for a in nb:
-            touched.update(adj[a])
-        if len(touched) > 4 * len(nb) + 64:  # keep updates local on big graphs (approximate)
-            touched = set(nb)
-        for a in touched:
+        members = _bits(nb)
+        for a in members:
+            adj[a] = (adj[a] | nb) & ~((1 << a) | (1 << v))
+        touched = nb
+        for a in members:
+            touched |= adj[a]
+        if touched.bit_count() > 4 * len(members) + 64:  # keep updates local on big graphs
+            touched = nb
+        for a in _bits(touched):
             if alive[a]:
                 version[a] += 1
-                heapq.heappush(heap, (fill(a), len(adj[a]), a, version[a]))
-        adj[v] = set()
+                heapq.heappush(heap, (*fill(a), a, version[a]))
+        adj[v] = 0
     return order
 
 
@@ -897,7 +912,16 @@ def stack_failure_probability(
             order = sorted(range(comp.p.shape[1]), key=lambda j: int(mode_rank[comp.modes[j]]))
         if method in ("auto", "inclusion-exclusion"):
             # Dense components with few layers: inclusion-exclusion over layers (2**L terms).
-            from ddrisk.risk.layer_inclusion import component_expansion
+            from ddrisk.risk.layer_inclusion import component_expansion, prefer_layers
+
+            clique = int((comp.p > 0).sum(axis=1).max())
+            if (
+                order is None
+                and method == "auto"
+                and not prefer_layers(comp.p, clique, state_budget=state_budget)
+            ):
+                # The expansion check needs the DP's plan: make it once, for both.
+                order = _min_fill_order(_mode_adjacency(comp.p))
 
             expansion = component_expansion(
                 comp.q,
