@@ -3,15 +3,18 @@
 A :class:`FaultTree` is a set of basic events with probabilities, optional constant house
 events, and named gates (``and``, ``or``, ``atleast``, ``not``, ``xor``, ``nand``, ``nor``,
 ``iff``, ``imply``, ``null``) over them; its top gate is the event of interest. It is what an
-Open-PSA MEF file says (:mod:`ddrisk.io.mef` reads one) and what a structured stack compiles to.
+Open-PSA MEF file says (:mod:`ddrisk.io.mef_fault_tree` reads one) and what a structured stack compiles to.
 
-:func:`quantify_fault_tree` builds the reduced ordered BDD of the top gate in several variable
-orders (a portfolio: depth-first from the top, depth-first with the largest sub-trees first,
-breadth-first, and CUDD's sifting from the best static order), keeps the smallest diagram, and
-reads the exact top-event probability off it. Negation is exact (a BDD is canonical for any
-Boolean function), so non-coherent trees with ``not`` or ``xor`` get their true probability,
-not a rare-event or min-cut-set approximation. The traversal keeps mantissa/exponent pairs, so
-probabilities far below ``1e-300`` keep their digits.
+:func:`quantify_fault_tree` builds the reduced ordered BDD of the top gate in CUDD
+(:mod:`ddrisk.risk.faulttree_bdd`): depth-first with the largest sub-trees first, and only when
+that diagram is not already small, the other orders of a portfolio (depth-first, breadth-first)
+and CUDD's sifting from the best one; the smallest diagram is kept and read once
+(:mod:`ddrisk.risk.faulttree_numeric`: in Python for small diagrams, vectorised through CUDD's
+DDDMP dump for large ones such as CEA9601's 1.2 million nodes). Negation is exact (a BDD is
+canonical for any Boolean function, and CUDD's complement edges make ``not`` free), so
+non-coherent trees with ``not`` or ``xor`` get their true probability, not a rare-event or
+min-cut-set approximation. Both passes work in log space, so probabilities far below
+``1e-300`` keep their digits.
 
 Importance measures come from one reverse pass over the same diagram: the top event's
 probability is multilinear in each basic event's probability, so its partial derivative (the

@@ -50,7 +50,8 @@ def evaluate(
 
     ``probabilities[k]`` is the probability of variable ``str(k)``.
     """
-    if int(root.dag_size) <= PYTHON_PASS_MAX_NODES:
+    dumps_dddmp = type(bdd).__module__ == "dd.cudd"
+    if not dumps_dddmp or int(root.dag_size) <= PYTHON_PASS_MAX_NODES:
         return _evaluate_python(bdd, root, probabilities, importance=importance)
     return _evaluate_numpy(bdd, root, probabilities, importance=importance)
 
