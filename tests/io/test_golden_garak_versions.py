@@ -2,7 +2,7 @@
 
 ``make_golden.sh garak-releases`` ran the same offline campaign (test.Repeat, and the
 function generator with scripted_target.py) with the last patch of every garak minor
-release that ddrisk claims to read. Each release writes its own summary: ``eval`` entries
+release that ddrisk claims to read, and the repeat run with 0.9.0.4 (the first 0.9.0.x). Each release writes its own summary: ``eval`` entries
 with ``passed``/``total`` (and a ``detector.`` prefix up to 0.10), ``nones`` from 0.13,
 ``fails``/``total_evaluated`` from 0.14, and a ``digest`` from 0.12. The counts here are read
 from that summary with plain json, never through the importer under test.
@@ -29,7 +29,14 @@ RELEASES = sorted(
     (path.name for path in GOLDEN.iterdir() if path.is_dir() and path.name[0].isdigit()),
     key=lambda name: tuple(int(part) for part in name.split(".")),
 )
-REPORTS = [(version, name) for version in RELEASES for name in ("repeat", "scripted")]
+# garak 0.9.0.4 has the repeat report only: its detectors crash on a missing output
+REPORTS = [
+    (version, name)
+    for version in RELEASES
+    for name in ("repeat", "scripted")
+    if (GOLDEN / version / f"{name}.report.jsonl").is_file()
+]
+BOTH = [version for version in RELEASES if (version, "scripted") in REPORTS]
 # the layers and the shape each run gives: 6 prompts x 2 generations; 7 + 1 prompts x 1
 EXPECTED = {
     "repeat": (("dan.DAN", "mitigation.MitigationBypass"), (12, 2)),
@@ -108,7 +115,8 @@ def verdicts(matrix: OutcomeMatrix) -> dict[tuple[str, int, str], tuple[float | 
 
 
 def test_every_claimed_minor_release_has_real_reports() -> None:
-    assert len(RELEASES) >= 2
+    assert len(RELEASES) >= 2 and (RELEASES[0], "repeat") in REPORTS
+    assert set(BOTH) == set(RELEASES) - {"0.9.0.4"}
     verified = {".".join(version.split(".")[:2]) for version in RELEASES} | {"0.17"}
     assert set(SUPPORTED_GARAK_VERSIONS) == verified
 
@@ -156,7 +164,7 @@ def test_same_campaign_gives_the_same_matrix_as_garak_0_17(version: str, name: s
     )
 
 
-@pytest.mark.parametrize("version", RELEASES)
+@pytest.mark.parametrize("version", BOTH)
 def test_both_reports_of_a_release_become_one_matrix(version: str) -> None:
     joined = read_outcomes([report(version, "repeat"), report(version, "scripted")])
     assert joined.blocked.shape == (20, 3)
