@@ -6,6 +6,12 @@ times after one warm-up, and the median wall time is compared with its target:
     ddrisk --help        < 0.3 s
     ddrisk --version     < 0.3 s
     ddrisk analyze       < 1.0 s   (built-in catalog, terminal output)
+    ddrisk risk --stack RLHF,RE --json --parts probability   < 0.5 s  (what SCRAM computes)
+    ddrisk risk --stack RLHF,RE --json                       < 1.0 s  (the full report)
+
+A last table times what any Python command pays before its own work (the interpreter, and the
+interpreter importing numpy and the other libraries the ``risk`` path needs), the floor under
+every row above.
 
 The targets assume an idle 2-core machine; the load average at the start of the run is printed
 beside the results so a reader can tell a busy machine from a regression. A second table lists
@@ -36,6 +42,18 @@ CASES: list[tuple[str, list[str], float]] = [
     ("ddrisk --help", ["--help"], 0.3),
     ("ddrisk --version", ["--version"], 0.3),
     ("ddrisk analyze", ["analyze"], 1.0),
+    (
+        "ddrisk risk --stack RLHF,RE --json --parts probability",
+        ["risk", "--stack", "RLHF,RE", "--json", "--parts", "probability"],
+        0.5,
+    ),
+    ("ddrisk risk --stack RLHF,RE --json", ["risk", "--stack", "RLHF,RE", "--json"], 1.0),
+]
+
+FLOORS: list[tuple[str, str]] = [
+    ("python -c pass", "pass"),
+    ("python -c 'import numpy'", "import numpy"),
+    ("python -c 'import numpy, pydantic, yaml, click'", "import numpy, pydantic, yaml, click"),
 ]
 
 
@@ -97,6 +115,12 @@ def main() -> None:
                 "heavy_imports": _heavy_imports(arguments),
             }
         )
+    floors = []
+    for label, code in FLOORS:
+        command = [sys.executable, "-c", code]
+        _time_once(command)
+        times = [_time_once(command) for _ in range(args.repeat)]
+        floors.append({"command": label, "median_s": round(statistics.median(times), 4)})
     record = {
         "benchmark": "startup",
         "python": sys.version.split()[0],
@@ -104,6 +128,7 @@ def main() -> None:
         "load_average_1min_at_start": round(load, 2),
         "repeat": args.repeat,
         "results": rows,
+        "floors": floors,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "startup.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -120,6 +145,8 @@ def main() -> None:
             f"{row['max_s']:.3f} s | < {row['target_s']} s | {'yes' if row['meets_target'] else 'NO'} | "
             f"{', '.join(row['heavy_imports']) or '-'} |"
         )
+    lines += ["", "| floor (no ddrisk code) | median |", "|---|---|"]
+    lines += [f"| `{floor['command']}` | {floor['median_s']:.3f} s |" for floor in floors]
     table = "\n".join(lines)
     (RESULTS / "startup.md").write_text(table + "\n", encoding="utf-8")
     print(table)

@@ -469,6 +469,7 @@ def resolve_parameters(
     p_index = np.zeros((len(stack), len(modes)), dtype=int)
     levels: list[tuple[str, ...]] = []
     notes: list[str] = []
+    catalog_label = catalog.label  # once: a pydantic private-attribute read per cell adds up
     for i, technique in enumerate(stack):
         row_levels = []
         for j, mode in enumerate(modes):
@@ -479,7 +480,7 @@ def resolve_parameters(
                 p_index[i, j] = use(f"p.cells.{technique}.{mode}", p_cells[(technique, mode)])
             elif rating.probability is not None:
                 setting = Setting(
-                    FixedValue(rating.probability), catalog.label, f"ratings {technique} x {mode}"
+                    FixedValue(rating.probability), catalog_label, f"ratings {technique} x {mode}"
                 )
                 p_index[i, j] = use(f"catalog:{technique}:{mode}", setting)
             else:
