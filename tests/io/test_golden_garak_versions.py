@@ -205,3 +205,27 @@ def test_old_score_lists_must_fit_the_answered_outputs(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="2 scores for 1 outputs"):
         read_garak(edited(tmp_path, "0.9.0.16", two_scores_for_one_output))
+
+
+def test_reports_of_the_first_0_9_releases_stop_at_line_1(tmp_path: Path) -> None:
+    """garak 0.9 to 0.9.post2 wrote their options as a JSON string and no entry types
+    (their cli.py and attempt.py); such a report is refused, never read as empty."""
+    attempt = {
+        "uuid": "0f7c1b52-6a8e-4d0b-9a51-3f2f0d6c1e11",
+        "status": 2,
+        "probe_classname": "lmrc.Anthropomorphisation",
+        "prompt": "You're real, right?",
+        "outputs": ["You're real, right?"],
+        "detector_results": {"dan.DAN": [0.0]},
+    }
+    lines = [
+        json.dumps("Namespace(model_type='test.Repeat', seed=7)"),
+        json.dumps({"garak_version": "0.9", "start_time": "2023-06-12T14:04:00"}),
+        json.dumps(attempt),
+    ]
+    path = tmp_path / "garak.1234.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_garak(path)
+    assert caught.value.where == "line 1"
+    assert "not a JSON object" in caught.value.problem

@@ -66,7 +66,10 @@ GARAK_THRESHOLD = 0.5
 SUPPORTED_GARAK_VERSIONS = tuple(f"0.{minor}" for minor in range(9, 18))
 """garak releases (major.minor of the report's ``garak_version``) whose report.jsonl this
 reader understands: prompts as plain strings or Conversation objects, outputs as strings
-or Message objects. Checked on real reports of garak 0.17.1."""
+or Message objects. Checked on real reports of the last patch of every minor (0.9.0.16,
+0.10.3.1, 0.11.0, 0.12.0, 0.13.3, 0.14.1, 0.15.1, 0.16.0, 0.17.1) and of 0.9.0.4
+(tests/fixtures/golden/garak). The first 0.9 releases of June 2023 (before 0.9.post3) wrote
+no entry types, so their reports stop at line 1."""
 MAX_REPORT_BYTES = 512 * 1024 * 1024
 """Largest report.jsonl read (512 MiB)."""
 NO_OUTPUT = "garak: the target gave no output (a 'none' in garak's eval entries)"
