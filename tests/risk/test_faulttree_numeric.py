@@ -113,3 +113,22 @@ def test_first_small_diagram_is_kept_without_building_others() -> None:
     forced = quantify_fault_tree(tree, node_budget=200)
     assert len(forced.orderings_tried) > 1
     assert forced.probability == pytest.approx(result.probability, rel=1e-12)
+
+
+def test_a_blow_up_inside_one_wide_gate_is_stopped_near_the_budget() -> None:
+    """OR of 40 pairs (x_i AND y_i) with every x before every y has 2^40 nodes, all inside
+    one wide OR gate: the size check after each input of the gate stops it near the budget,
+    and the portfolio's next order (pairs together) gives the exact answer."""
+    n = 40
+    events = {f"x{i}": 0.01 for i in range(n)} | {f"y{i}": 0.02 for i in range(n)}
+    pairs = {f"p{i}": Gate("and", (f"x{i}", f"y{i}")) for i in range(n)}
+    tree = FaultTree(
+        name="pairs",
+        top="top",
+        basic_events=events,
+        gates={**pairs, "top": Gate("or", tuple(pairs))},
+    )
+    bad = [f"x{i}" for i in range(n)] + [f"y{i}" for i in range(n)]
+    result = quantify_fault_tree(tree, node_budget=10_000, extra_orders=[("interleaved", bad)])
+    assert result.orderings_tried[0] == ("interleaved", None)
+    assert result.probability == pytest.approx(1 - (1 - 0.01 * 0.02) ** n, rel=1e-12)

@@ -352,7 +352,7 @@ def quantify_fault_tree(
                 break
             order = best[2]
         budget = node_budget if best is None else min(node_budget, best[0])
-        bdd = new_manager(backend, tree, order)
+        bdd = new_manager(backend, tree, order, node_budget=node_budget)
         try:
             root = build_top(bdd, tree, node_budget=budget, seconds=build_seconds)
         except OverBudget as error:

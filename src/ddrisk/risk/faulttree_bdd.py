@@ -114,14 +114,25 @@ def ordering_portfolio(tree: FaultTree) -> list[tuple[str, list[str]]]:
 # --------------------------------------------------------------------------- build
 
 
-def new_manager(backend: Any, tree: FaultTree, order: list[str]) -> Any:
-    """A manager with one variable per basic event, declared in ``order`` (then the rest)."""
+BYTES_PER_BUDGET_NODE = 200
+"""CUDD's memory cap per node of budget (a node is ~40 bytes; the rest is cache and slack)."""
+
+
+def new_manager(backend: Any, tree: FaultTree, order: list[str], *, node_budget: int) -> Any:
+    """A manager with one variable per basic event, declared in ``order`` (then the rest).
+
+    With CUDD the manager's memory is capped in proportion to the node budget, so that one
+    operation blowing up inside C (where the per-gate checks of :func:`build_top` cannot
+    see it) fails with :class:`OverBudget` instead of taking the machine's memory.
+    """
     index = {name: k for k, name in enumerate(tree.basic_events)}
     placed = set(order)
     full = [*order, *(n for n in tree.basic_events if n not in placed)]
     bdd = backend.BDD()
     bdd.declare(*[str(index[n]) for n in full])
     bdd.configure(reordering=False)
+    if type(bdd).__module__ == "dd.cudd":
+        bdd.configure(max_memory=max(256 * 2**20, node_budget * BYTES_PER_BUDGET_NODE))
     return bdd
 
 
@@ -147,12 +158,15 @@ def build_top(bdd: Any, tree: FaultTree, *, node_budget: int, seconds: float) ->
             return memo[tree.top]
         for position, name in enumerate(order):
             gate = tree.gates[name]
-            memo[name] = combine(bdd, gate, [memo[a] for a in gate.inputs])
+            try:
+                memo[name] = combine(
+                    bdd, gate, [memo[a] for a in gate.inputs], max_nodes=2 * node_budget
+                )
+            except ValueError:  # dd's report of a NULL node: CUDD hit its memory cap
+                raise OverBudget(f"CUDD reached its memory cap at gate {name!r}") from None
             for argument in gate.inputs:
                 if last_use.get(argument) == position and argument in tree.gates:
                     memo.pop(argument, None)
-            if len(bdd) > 2 * node_budget:
-                raise OverBudget(f"the manager grew past {2 * node_budget:,} nodes")
             if time.perf_counter() - started > seconds:
                 raise OverBudget(f"the build took over {seconds:g} s")
         return memo[tree.top]
@@ -160,18 +174,28 @@ def build_top(bdd: Any, tree: FaultTree, *, node_budget: int, seconds: float) ->
         memo.clear()
 
 
-def combine(bdd: Any, gate: Gate, args: list[Any]) -> Any:
-    """One gate's diagram from its inputs' diagrams (negation is a complement edge in CUDD)."""
+def combine(bdd: Any, gate: Gate, args: list[Any], *, max_nodes: int | None = None) -> Any:
+    """One gate's diagram from its inputs' diagrams (negation is a complement edge in CUDD).
+
+    Wide gates are folded one input at a time; with ``max_nodes`` the manager's size is
+    checked after each step, so one wide gate cannot grow far past the budget unseen.
+    """
     kind = gate.kind
+
+    def checked(value: Any) -> Any:
+        if max_nodes is not None and len(bdd) > max_nodes:
+            raise OverBudget(f"the manager grew past {max_nodes:,} nodes")
+        return value
+
     if kind in ("and", "nand"):
         out = bdd.true
         for a in args:
-            out = out & a
+            out = checked(out & a)
         return ~out if kind == "nand" else out
     if kind in ("or", "nor"):
         out = bdd.false
         for a in args:
-            out = out | a
+            out = checked(out | a)
         return ~out if kind == "nor" else out
     if kind == "not":
         return ~args[0]
@@ -180,7 +204,7 @@ def combine(bdd: Any, gate: Gate, args: list[Any]) -> Any:
     if kind == "xor":
         out = bdd.false
         for a in args:
-            out = bdd.apply("xor", out, a)
+            out = checked(bdd.apply("xor", out, a))
         return out
     if kind == "iff":
         return bdd.apply("<->", args[0], args[1])
@@ -191,7 +215,7 @@ def combine(bdd: Any, gate: Gate, args: list[Any]) -> Any:
     at_least = [bdd.true] + [bdd.false] * gate.k
     for a in args:
         for c in range(gate.k, 0, -1):
-            at_least[c] = at_least[c] | (a & at_least[c - 1])
+            at_least[c] = checked(at_least[c] | (a & at_least[c - 1]))
     return at_least[gate.k]
 
 
