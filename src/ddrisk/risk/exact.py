@@ -855,8 +855,8 @@ def stack_failure_probability(
         Largest DP table (entries) to build per component.
     mode_rank
         Optional DP elimination order as a rank per mode (from :func:`mode_elimination_rank`
-        on a model this one is a sub-stack of): the DP then reuses it instead of planning its
-        own; its width is never larger than the larger model's.
+        on a model this one is a sub-stack of): the DP reuses it where it is as narrow as the
+        component allows, and plans its own only where that would be narrower.
 
     Raises
     ------
@@ -907,9 +907,7 @@ def stack_failure_probability(
         largest = max(largest, comp.p.shape, key=lambda s: (s[1], s[0]))
         if not math.isfinite(log_p):
             break
-        order = None
-        if mode_rank is not None:
-            order = sorted(range(comp.p.shape[1]), key=lambda j: int(mode_rank[comp.modes[j]]))
+        order = None if mode_rank is None else _shared_or_own_order(comp, mode_rank)
         if method in ("auto", "inclusion-exclusion"):
             # Dense components with few layers: inclusion-exclusion over layers (2**L terms).
             from ddrisk.risk.layer_inclusion import component_expansion, prefer_layers
@@ -975,6 +973,24 @@ def stack_failure_probability(
         model_name=model.name,
         notes=tuple(notes),
     )
+
+
+def _shared_or_own_order(comp: _Component, mode_rank: np.ndarray) -> list[int]:
+    """The larger model's order restricted to ``comp``, unless the component's own is narrower.
+
+    The restricted order is never wider than the larger model's plan, but a small sub-stack
+    can often be eliminated far more narrowly (the DP costs 2 ** width, and a wide plan also
+    misleads the layer-expansion check). When the restricted width already equals the lower
+    bound (the largest layer's modes form a clique) it is optimal and is used as is; otherwise
+    the component's own min-fill plan is made and the narrower of the two is kept.
+    """
+    adjacency = _mode_adjacency(comp.p)
+    shared = sorted(range(comp.p.shape[1]), key=lambda j: int(mode_rank[comp.modes[j]]))
+    shared_width = _plan_width(adjacency, shared)
+    if shared_width <= int((comp.p > 0).sum(axis=1).max()):
+        return shared
+    own = _min_fill_order(adjacency)
+    return own if _plan_width(adjacency, own) < shared_width else shared
 
 
 def mode_elimination_rank(model: FailureModeModel) -> np.ndarray:
