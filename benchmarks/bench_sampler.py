@@ -132,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             samplers.append(("product tilt (previous)", baseline))
         else:
             print(note, flush=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for label, model in stacks:
         exact = stack_failure_probability(model).probability
         for name, sampler in samplers:
-            row = {"stack": label, "sampler": name, "exact": exact}
+            row: dict[str, Any] = {"stack": label, "sampler": name, "exact": exact}
             row.update(_score(sampler, model, exact, options.seeds, options.draws))
             rows.append(row)
             print(row, flush=True)

@@ -147,7 +147,7 @@ def test_same_seed_same_result_and_metadata_recorded() -> None:
     assert payload["n_strata"] == a.n_strata > 1
     assert payload["conditioned_modes"] == list(a.conditioned_modes)
     assert "stratified" in str(payload["method"])
-    assert len(payload["tilted_q"]) == model.n_modes
+    assert np.asarray(payload["tilted_q"]).shape == (model.n_modes,)
     assert np.all((a.tilted_q >= 0) & (a.tilted_q <= 1))
 
 
@@ -156,9 +156,9 @@ def test_estimates_far_below_1e_minus_300_keep_their_log() -> None:
     model = FailureModeModel(
         layers=tuple(f"L{i}" for i in range(n)),
         modes=tuple(f"m{i}" for i in range(n)),
-        q=[1e-8] * n,
+        q=np.full(n, 1e-8),
         p=np.eye(n),
-        r=[1e-9] * n,
+        r=np.full(n, 1e-9),
     )
     exact = stack_failure_probability(model)
     result = importance_sample(model, n=4_000, seed=0)
@@ -175,9 +175,9 @@ def test_sampled_estimates_far_below_1e_minus_300_keep_their_log() -> None:
     model = FailureModeModel(
         layers=tuple(f"L{i}" for i in range(n)),
         modes=tuple(f"m{i}" for i in range(n)),
-        q=[1e-16] * n,
+        q=np.full(n, 1e-16),
         p=p,
-        r=[1e-17] * n,
+        r=np.full(n, 1e-17),
     )
     exact = stack_failure_probability(model)
     assert exact.log_probability < math.log(1e-300)
@@ -189,13 +189,21 @@ def test_sampled_estimates_far_below_1e_minus_300_keep_their_log() -> None:
 
 def test_crude_monte_carlo_agrees_on_a_common_event_and_sees_nothing_on_a_rare_one() -> None:
     common = FailureModeModel(
-        layers=("A", "B"), modes=("X", "Y"), q=[0.4, 0.3], p=[[1.0, 0.5], [0.8, 1.0]], r=[0.1, 0.2]
+        layers=("A", "B"),
+        modes=("X", "Y"),
+        q=np.array([0.4, 0.3]),
+        p=np.array([[1.0, 0.5], [0.8, 1.0]]),
+        r=np.array([0.1, 0.2]),
     )
     exact = stack_failure_probability(common).probability
     crude = crude_monte_carlo(common, n=40_000, seed=1)
     assert abs(crude.estimate - exact) < 4 * crude.standard_error
     rare_model = FailureModeModel(
-        layers=("A", "B", "C"), modes=("X", "Y", "Z"), q=[1e-3] * 3, p=np.eye(3), r=[0.0] * 3
+        layers=("A", "B", "C"),
+        modes=("X", "Y", "Z"),
+        q=np.full(3, 1e-3),
+        p=np.eye(3),
+        r=np.zeros(3),
     )
     rare = crude_monte_carlo(rare_model, n=20_000, seed=1)  # P = 1e-9: no failure in 20k draws
     assert rare.estimate == 0.0 and math.isinf(rare.relative_error)
