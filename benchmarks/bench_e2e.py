@@ -204,7 +204,8 @@ def time_scram(
     if limit:
         command += ["-l", "1"]
     command += [str(xml), "-o", str(report)]
-    seen: dict[str, object] = {"reported": []}
+    seen: dict[str, object] = {}
+    reported: list[float] = []
 
     def check(_stdout: str) -> str | None:
         if not report.exists():
@@ -214,7 +215,7 @@ def time_scram(
         if match is None:
             return "no probability in SCRAM report"
         seen["printed"] = match.group(1)
-        seen["reported"].append(_scram_analysis_seconds(text))  # type: ignore[attr-defined]
+        reported.append(_scram_analysis_seconds(text))
         events = re.search(r'<importance[^>]*basic-events="(\d+)"', text)
         seen["importance_events"] = int(events.group(1)) if events else None
         report.unlink()
@@ -222,8 +223,10 @@ def time_scram(
 
     result = _timed_runs(command, cap, repeat, check)
     if result["status"] == "ok":
-        reported = [float(x) for x in seen["reported"]][-len(result["runs"]) :]  # type: ignore[arg-type]
-        result["reported_seconds"] = statistics.median(reported) if all(reported) else None
+        runs = result["runs"]
+        assert isinstance(runs, list)
+        timed = reported[-len(runs) :]
+        result["reported_seconds"] = statistics.median(timed) if all(timed) else None
         result["printed"] = seen["printed"]
         result["agrees"] = _scram_agrees(str(seen["printed"]), exact)
         result["importance_events"] = seen["importance_events"]
