@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 GATE_KINDS = ("and", "or", "atleast", "not", "xor", "nand", "nor", "iff", "imply", "null")
 PORTFOLIO_SECONDS = 5.0
 """No new ordering of the portfolio is started after this many seconds once one diagram fits."""
+SIFT_MAX_NODES = 100_000
+"""CUDD's sifting is tried only on diagrams up to this size (it took 50 s at 1.2 M nodes)."""
 FAULT_TREE_NODE_BUDGET = 4_000_000
 """Largest diagram (nodes) quantified by default. A CUDD node is a few dozen bytes and the
 probability of a large diagram is read vectorised, so four million nodes stay within a few
@@ -342,19 +344,24 @@ def quantify_fault_tree(
     best: tuple[int, str, list[str], Any, Any] | None = None  # size, label, order, bdd, root
     failure = ""
     candidates = [*extra_orders, *ordering_portfolio(tree)]
+    last_build = 0.0
     for label, order in [*candidates, ("sifting", [])]:
+        # stop once a diagram is small, or when another build of the last one's length
+        # would end past the portfolio's time (a large tree is built once, not three times)
         if best is not None and (
-            best[0] <= small or time.perf_counter() - start > portfolio_seconds
+            best[0] <= small or time.perf_counter() - start + last_build > portfolio_seconds
         ):
             break
         if label == "sifting":
-            if best is None:
+            if best is None or best[0] > SIFT_MAX_NODES:
                 break
             order = best[2]
         budget = node_budget if best is None else min(node_budget, best[0])
         bdd = new_manager(backend, tree, order, node_budget=node_budget)
+        built = time.perf_counter()
         try:
             root = build_top(bdd, tree, node_budget=budget, seconds=build_seconds)
+            last_build = time.perf_counter() - built
         except OverBudget as error:
             tried.append((label, None))
             failure = f"{label}: {error}"
