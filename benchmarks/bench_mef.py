@@ -221,8 +221,8 @@ def measure(name: str, relative: list[str]) -> dict[str, Any]:
         row["agrees"] = _agrees(str(scram["printed"]), float(result.probability))
     if float(scram.get("seconds", 0.0)) > IMPORTANCE_SKIP_SECONDS:
         importance: dict[str, object] = {
-            "status": "not run (SCRAM's importance needs every cut set; an earlier run on "
-            "this tree passed 120 s and was killed for memory)"
+            "status": "not run (SCRAM's importance needs every cut set: earlier runs on "
+            "this tree passed 120 s, and one exhausted this machine's memory)"
         }
     else:
         importance = _scram_importance(files)
