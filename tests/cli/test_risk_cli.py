@@ -145,10 +145,24 @@ def test_paper_example(run):
 
 
 def test_sampling_engine_reports_an_interval(run):
-    data = json.loads(run("risk", "--stack", "RLHF,RE", "--engine", "sample", "--json").stdout)
+    """21 modes: more shared modes than the sampler's strata hold, so something is sampled."""
+    args = ("risk", "--catalog", "ddrisk-extended-2026", "--stack", "RLHF,RE,DEBATE,IDA")
+    data = json.loads(run(*args, "--engine", "sample", "--json").stdout)
     low, high = data["result"]["interval_95"]
     assert data["result"]["engine"] == "sample" and low < data["result"]["probability"] < high
-    assert "95 % interval" in run("risk", "--stack", "RLHF,RE", "--engine", "sample").stdout
+    assert data["result"]["sampling"]["n_samples"] == 20_000
+    exact = json.loads(run(*args, "--engine", "exact", "--json").stdout)["result"]["probability"]
+    assert low < exact < high
+    assert "95 % interval" in run(*args, "--engine", "sample").stdout
+
+
+def test_sampling_engine_says_when_nothing_was_left_to_sample(run):
+    """7 modes all fit in the strata: the 'sampled' value is exact and says so."""
+    data = json.loads(run("risk", "--stack", "RLHF,RE", "--engine", "sample", "--json").stdout)
+    result = data["result"]
+    assert result["engine"] == "sample" and result["sampling"]["n_samples"] == 0
+    assert result["interval_95"] == [result["probability"], result["probability"]]
+    assert "no mode left to sample, so the value is exact" in result["method"]
 
 
 def test_optimize_matches_the_api(run):

@@ -234,10 +234,36 @@ def parse_id_list(
     return ids
 
 
+def json_text(payload: Any) -> str:
+    """``payload`` as indented JSON under ddrisk's one NaN/inf convention (:mod:`ddrisk._jsonnum`)."""
+    return json.dumps(json_ready(payload), indent=2, ensure_ascii=False, default=json_default)
+
+
 def echo_json(payload: Any) -> None:
-    """Print ``payload`` as JSON under ddrisk's one NaN/inf convention (:mod:`ddrisk._jsonnum`)."""
-    text = json.dumps(json_ready(payload), indent=2, ensure_ascii=False, default=json_default)
-    click.echo(text)
+    """Print ``payload`` as JSON (the same text :func:`write_json_record` writes)."""
+    click.echo(json_text(payload))
+
+
+json_output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON record here.",
+)
+"""``-o/--output FILE``: every command that has a JSON record can also write it to a file."""
+
+
+def check_json_output(path: Path | None) -> None:
+    """Refuse a bad ``--output`` path before anything is computed (one line, exit 2)."""
+    if path is not None:
+        from ddrisk.io.paths import check_output_path
+
+        check_output_path(path, option="--output")
+
+
+def write_json_record(path: Path, payload: Any) -> None:
+    """Write the JSON record to ``path`` (the text ``--json`` prints, plus a newline)."""
+    path.write_text(json_text(payload) + "\n", encoding="utf-8")
 
 
 def fail(error: InputError) -> None:

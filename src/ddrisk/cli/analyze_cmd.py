@@ -9,11 +9,14 @@ import click
 from ddrisk.analysis import analyze as run_analysis
 from ddrisk.cli._common import (
     catalog_option,
+    check_json_output,
     echo_json,
     json_option,
+    json_output_option,
     parse_id_list,
     seed_option,
     structural_options,
+    write_json_record,
 )
 from ddrisk.io.catalog import load_catalog
 
@@ -23,12 +26,7 @@ from ddrisk.io.catalog import load_catalog
 @click.option("--stack", metavar="A,B,...", help="Report the straight-through modes of this stack.")
 @structural_options
 @seed_option("Seed for sampled '?' resolutions.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON here.",
-)
+@json_output_option
 @json_option
 def analyze(
     catalog_source: str | None,
@@ -42,14 +40,9 @@ def analyze(
     as_json: bool,
 ) -> None:
     """Overlap, groups, stack coverage, best stacks, priorities and robustness of a catalog."""
-    import json
-
     from ddrisk.report.analysis_terminal import print_analysis
 
-    if output:
-        from ddrisk.io.paths import check_output_path
-
-        check_output_path(output, option="--output")
+    check_json_output(output)
     catalog = load_catalog(catalog_source)
     layers = parse_id_list(stack, option="--stack", known=catalog.technique_ids) if stack else None
     result = run_analysis(
@@ -62,9 +55,7 @@ def analyze(
         seed=seed,
     )
     if output:
-        output.write_text(
-            json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        write_json_record(output, result.to_dict())
     if as_json:
         echo_json(result.to_dict())
     else:

@@ -15,11 +15,14 @@ import click
 
 from ddrisk.cli._common import (
     catalog_option,
+    check_json_output,
     echo_json,
     json_option,
+    json_output_option,
     parse_id_list,
     renamed_option,
     take_renamed,
+    write_json_record,
 )
 from ddrisk.cli.risk_cmds import (
     COMMAND_LINE,
@@ -73,12 +76,7 @@ from ddrisk.io.catalog import load_catalog
     "admissible position. A wrong path lists the admissible ones.",
 )
 @parameter_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON record here.",
-)
+@json_output_option
 @json_option
 def optimize(**options: Any) -> None:
     """The stack that minimises P(stack fails) under a safety-tax budget or a layer count (exact).
@@ -89,10 +87,7 @@ def optimize(**options: Any) -> None:
     from ddrisk.cli._parse import parse_costs
     from ddrisk.risk.optimize import best_stack_frontier, optimize_stack
 
-    if options["output"] is not None:
-        from ddrisk.io.paths import check_output_path
-
-        check_output_path(options["output"], option="--output")
+    check_json_output(options["output"])
     catalog = load_catalog(options["catalog_source"])
     costs = parse_costs(options["cost_items"])
     params = _parameters(options)
@@ -129,12 +124,7 @@ def optimize(**options: Any) -> None:
 
     record = optimization_record(results, inputs=_input_files(options))
     if options["output"] is not None:
-        import json
-
-        from ddrisk._jsonnum import json_default, json_ready
-
-        text = json.dumps(json_ready(record), indent=2, ensure_ascii=False, default=json_default)
-        options["output"].write_text(text + "\n", encoding="utf-8")
+        write_json_record(options["output"], record)
     if options["as_json"]:
         echo_json(record)
         return

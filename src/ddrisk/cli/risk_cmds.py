@@ -17,14 +17,15 @@ import click
 
 from ddrisk.cli._common import (
     catalog_option,
+    check_json_output,
     echo_json,
     json_option,
+    json_output_option,
     parse_id_list,
+    write_json_record,
 )
 from ddrisk.errors import InputError
-from ddrisk.io.catalog import load_catalog
-from ddrisk.risk.assessment import PARTS, assess_stack, check_parts
-from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO
+from ddrisk.risk.settings import DEFAULT_BETA, DEFAULT_RHO, PARTS, check_parts
 
 COMMAND_LINE = "command line"
 
@@ -262,6 +263,7 @@ def _parameters(options: dict[str, Any]) -> Any:
     "Env: DDRISK_RISK_PARTS.",
 )
 @click.option("--full", is_flag=True, help="Print every resolved parameter, not a summary.")
+@json_output_option
 @json_option
 def risk(**options: Any) -> None:
     """P(stack fails) from shared failure modes, beside four other dependence models.
@@ -277,6 +279,7 @@ def risk(**options: Any) -> None:
         from ddrisk.io.paths import FIGURE_SUFFIXES, check_output_path
 
         check_output_path(options["figure"], option="--figure", suffixes=FIGURE_SUFFIXES)
+    check_json_output(options["output"])
     if options["paper_example"]:
         _paper_example(options)
         return
@@ -284,9 +287,15 @@ def risk(**options: Any) -> None:
         from ddrisk.cli.risk_mef import quantify_mef_command
 
         quantify_mef_command(
-            options["mef_files"], as_json=options["as_json"], mission_time=options["mission_time"]
+            options["mef_files"],
+            as_json=options["as_json"],
+            mission_time=options["mission_time"],
+            output=options["output"],
         )
         return
+    from ddrisk.io.catalog import load_catalog
+    from ddrisk.risk.assessment import assess_stack
+
     catalog = load_catalog(options["catalog_source"])
     structure = None
     if options["structure_file"] is not None:
@@ -326,14 +335,17 @@ def risk(**options: Any) -> None:
         from ddrisk.report.risk_figures import save_dependence_curve
 
         save_dependence_curve(report.curve, options["figure"])
+    if options["output"] is not None:
+        write_json_record(options["output"], report.to_dict())
     if options["as_json"]:
         echo_json(report.to_dict())
         return
     from ddrisk.report.risk_terminal import render_stack_risk, risk_console
 
     render_stack_risk(report, risk_console(), full=options["full"])
-    if options["figure"] is not None:
-        click.echo(f"wrote {options['figure']}")
+    for written in (options["figure"], options["output"]):
+        if written is not None:
+            click.echo(f"wrote {written}")
 
 
 def _parts(value: str) -> tuple[str, ...]:
@@ -368,17 +380,22 @@ def _paper_example(options: dict[str, Any]) -> None:
         from ddrisk.report.risk_figures import save_dependence_curve
 
         save_dependence_curve(curve, options["figure"])
-    if options["as_json"]:
+    if options["as_json"] or options["output"] is not None:
         from ddrisk.report.risk_records import paper_example_record
 
-        echo_json(paper_example_record(example, curve))
-        return
+        record = paper_example_record(example, curve)
+        if options["output"] is not None:
+            write_json_record(options["output"], record)
+        if options["as_json"]:
+            echo_json(record)
+            return
     from ddrisk.report.risk_terminal import render_paper_example, risk_console
 
     console = risk_console()
     render_paper_example(example, curve, console)
-    if options["figure"] is not None:
-        console.print(f"wrote {options['figure']}")
+    for written in (options["figure"], options["output"]):
+        if written is not None:
+            console.print(f"wrote {written}", markup=False)
 
 
 # ---------------------------------------------------------------------------- export
@@ -403,6 +420,7 @@ def export() -> None:
 )
 def export_mef(**options: Any) -> None:
     """Write the stack as an Open-PSA MEF fault tree (checkable with SCRAM and other PRA tools)."""
+    from ddrisk.io.catalog import load_catalog
     from ddrisk.io.mef import model_to_mef, validate_mef
     from ddrisk.risk.parameters import resolve_parameters
 

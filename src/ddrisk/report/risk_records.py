@@ -23,7 +23,15 @@ FAULT_TREE_SCHEMA = "ddrisk.faulttree/1"
 
 def paper_example_record(example: PaperExample, curve: DependenceCurve) -> dict[str, Any]:
     """The paper's n x m arithmetic and the P(all fail) curve of every dependence model."""
-    return {"schema": CURVE_SCHEMA, "paper_example": example.to_dict(), "curve": curve.to_dict()}
+    from ddrisk.__version__ import __version__
+
+    return {
+        "format": CURVE_SCHEMA,
+        "schema": CURVE_SCHEMA,
+        "ddrisk_version": __version__,
+        "paper_example": example.to_dict(),
+        "curve": curve.to_dict(),
+    }
 
 
 def optimization_record(
@@ -75,6 +83,7 @@ def fault_tree_record(
     from ddrisk.risk.log_numbers import probability_text
 
     return {
+        "format": FAULT_TREE_SCHEMA,
         "schema": FAULT_TREE_SCHEMA,
         "ddrisk_version": __version__,
         "inputs": [str(p) for p in inputs],

@@ -113,6 +113,8 @@ def risk_input_for_stack(
     risk = assess_stack(
         catalog, stack, params=params, engine=engine, seed=seed, n_draws=n_draws if uncertain else 0
     )
+    # The report asks for every part (the default), so these are always computed.
+    assert risk.dependence is not None and risk.curve is not None
     return RiskReportInput(
         parameters=risk.resolved,
         result=risk.result,

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ddrisk.risk.dependence import DEFAULT_BETA, DEFAULT_RHO
+from ddrisk.risk.settings import DEFAULT_BETA, DEFAULT_RHO, PARTS, check_parts
 from ddrisk.risk.structure import to_data as structure_data
 
 if TYPE_CHECKING:
@@ -38,28 +38,6 @@ if TYPE_CHECKING:
 RISK_SCHEMA = "ddrisk.risk/1"
 DEFAULT_DRAWS = 20_000
 """Draws of the importance sampler when it is used (``ddrisk risk --draws``)."""
-
-PARTS = ("probability", "importance", "marginal-values", "dependence", "curve")
-"""What :func:`assess_stack` can compute. ``probability`` (P(stack fails) with the layer
-marginals, the independence prediction and the effective number of layers) is always
-computed; ``importance`` are the Birnbaum, Fussell-Vesely, RAW and RRW measures,
-``marginal-values`` each layer's P(stack fails) without it, ``dependence`` the four other
-dependence models on the same marginals, ``curve`` P(first n layers fail) for every n."""
-
-
-def check_parts(parts: Iterable[str]) -> tuple[str, ...]:
-    """The requested parts in :data:`PARTS` order, ``probability`` always included.
-
-    >>> check_parts(["curve", "importance"])
-    ('probability', 'importance', 'curve')
-    """
-    wanted = set(parts)
-    unknown = sorted(wanted - set(PARTS) - {"all"})
-    if unknown:
-        raise ValueError(f"unknown part(s) {', '.join(unknown)}; parts are {', '.join(PARTS)}")
-    if "all" in wanted:
-        return PARTS
-    return tuple(part for part in PARTS if part in wanted or part == "probability")
 
 
 @dataclass(frozen=True)
@@ -88,8 +66,12 @@ class StackRisk:
         return self.resolved.model.structure_name
 
     def to_dict(self) -> dict[str, Any]:
+        from ddrisk.__version__ import __version__
+
         return {
+            "format": RISK_SCHEMA,
             "schema": RISK_SCHEMA,
+            "ddrisk_version": __version__,
             "model": self.resolved.model.name,
             "catalog": {"label": self.resolved.catalog_label, "sha256": self.resolved.catalog_hash},
             "stack": list(self.resolved.layers),

@@ -65,6 +65,7 @@ from ddrisk.risk.effective import (
 )
 from ddrisk.risk.log_numbers import probability_text
 from ddrisk.risk.model import FailureModeModel
+from ddrisk.risk.settings import DEFAULT_BETA, DEFAULT_RHO
 
 if TYPE_CHECKING:  # pandas loads only when a caller asks for a frame
     import pandas as pd
@@ -92,8 +93,6 @@ MEANINGS = {
     COPULA: "rho: correlation between any two layers' latent normal stress variables "
     "(a layer fails when its stress falls in its lower tail)",
 }
-DEFAULT_BETA = 0.1
-DEFAULT_RHO = 0.5
 
 
 def _as_marginals(marginals: Sequence[float] | np.ndarray) -> np.ndarray:
