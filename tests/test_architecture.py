@@ -136,6 +136,15 @@ def test_no_module_imports_a_higher_layer():
     assert violations == []
 
 
+SCRATCH_FILE_USERS = {
+    "ddrisk.risk.faulttree_numeric": (
+        "CUDD exports a large diagram only to a file path (dd's BDD.dump); the module writes it "
+        "to a private temporary file, reads it back and deletes it: no user file is touched"
+    ),
+}
+"""Core modules allowed ``open()`` on their own temporary files, each with the reason."""
+
+
 def test_core_does_no_file_or_terminal_io():
     violations = []
     for module, tree in _modules().items():
@@ -145,6 +154,8 @@ def test_core_does_no_file_or_terminal_io():
             if isinstance(node, ast.Call):
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name == "open" and module in SCRATCH_FILE_USERS:
+                    continue
                 if name in IO_CALLS:
                     violations.append(f"{module}:{node.lineno} calls {name}()")
             if isinstance(node, ast.ImportFrom | ast.Import):
@@ -222,3 +233,11 @@ def test_large_modules_say_why_at_the_top():
             if "why one module" not in docstring:
                 unexplained.append(f"{path.relative_to(SRC)} ({len(lines)} lines)")
     assert unexplained == []
+
+
+def test_scratch_file_users_only_open_temporary_files():
+    """The exception above holds only while the module's files come from ``tempfile``."""
+    modules = _modules()
+    for module in SCRATCH_FILE_USERS:
+        source = ast.unparse(modules[module])
+        assert "tempfile.mkstemp" in source and "os.unlink" in source, module

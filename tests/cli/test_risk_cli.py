@@ -59,7 +59,9 @@ def test_risk_json_is_complete_and_matches_the_api(run):
     data = json.loads(result.stdout)
     assert data["schema"] == "ddrisk.risk/1"
     assert set(data) == {
+        "format",
         "schema",
+        "ddrisk_version",
         "model",
         "catalog",
         "stack",
