@@ -640,8 +640,23 @@ def _build_bdd(
         range(comp.p.shape[0]),
         key=lambda i: min(position[int(j)] for j in np.flatnonzero(comp.p[i] > 0)),
     )
+    from ddrisk.risk.faulttree_bdd import manager_nodes
+
     top = clause = event = None
     started = time.perf_counter()
+
+    def check() -> None:
+        # CUDD's own counter (microseconds; len(bdd) walks its tables). Checked after every
+        # operation: one layer's clause alone can grow exponentially in a bad order.
+        if manager_nodes(bdd) > 4 * node_budget:
+            raise BudgetExceeded(
+                "bdd", None, node_budget, "manager grew past 4x budget while building"
+            )
+        if time.perf_counter() - started > BDD_BUILD_SECONDS:
+            raise BudgetExceeded(
+                "bdd", None, node_budget, f"build took over {BDD_BUILD_SECONDS:g} s"
+            )
+
     try:
         top = bdd.true
         for i in layer_rank:
@@ -651,15 +666,9 @@ def _build_bdd(
                 if comp.p[i, j] < 1.0:
                     event = event & bdd.var(f"c{i}_{j}")
                 clause = clause | event
+                check()
             top = top & clause
-            if len(bdd) > 4 * node_budget:
-                raise BudgetExceeded(
-                    "bdd", None, node_budget, "manager grew past 4x budget while building"
-                )
-            if time.perf_counter() - started > BDD_BUILD_SECONDS:
-                raise BudgetExceeded(
-                    "bdd", None, node_budget, f"build took over {BDD_BUILD_SECONDS:g} s"
-                )
+            check()
         size = int(top.dag_size)
         if size > node_budget:
             raise BudgetExceeded("bdd", size, node_budget)
