@@ -266,6 +266,18 @@ def write_json_record(path: Path, payload: Any) -> None:
     path.write_text(json_text(payload) + "\n", encoding="utf-8")
 
 
+def emit_json_record(payload: Any, *, output: Path | None, as_json: bool) -> bool:
+    """Write the record to ``output`` (if given) and print it (if ``as_json``).
+
+    Returns True when the record was printed, so the caller shows nothing else.
+    """
+    if output is not None:
+        write_json_record(output, payload)
+    if as_json:
+        echo_json(payload)
+    return as_json
+
+
 def fail(error: InputError) -> None:
     """Print a one-line error and exit 2 (no traceback)."""
     click.echo(f"ddrisk: error: {error}", err=True)

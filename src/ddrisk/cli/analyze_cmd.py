@@ -10,13 +10,12 @@ from ddrisk.analysis import analyze as run_analysis
 from ddrisk.cli._common import (
     catalog_option,
     check_json_output,
-    echo_json,
+    emit_json_record,
     json_option,
     json_output_option,
     parse_id_list,
     seed_option,
     structural_options,
-    write_json_record,
 )
 from ddrisk.io.catalog import load_catalog
 
@@ -54,11 +53,7 @@ def analyze(
         group_threshold=group_threshold,
         seed=seed,
     )
-    if output:
-        write_json_record(output, result.to_dict())
-    if as_json:
-        echo_json(result.to_dict())
-    else:
+    if not emit_json_record(result.to_dict(), output=output, as_json=as_json):
         print_analysis(result)
         if output:
             click.echo(f"wrote {output}")

@@ -16,13 +16,12 @@ import click
 from ddrisk.cli._common import (
     catalog_option,
     check_json_output,
-    echo_json,
+    emit_json_record,
     json_option,
     json_output_option,
     parse_id_list,
     renamed_option,
     take_renamed,
-    write_json_record,
 )
 from ddrisk.cli.risk_cmds import (
     COMMAND_LINE,
@@ -123,10 +122,7 @@ def optimize(**options: Any) -> None:
     from ddrisk.report.risk_records import optimization_record
 
     record = optimization_record(results, inputs=_input_files(options))
-    if options["output"] is not None:
-        write_json_record(options["output"], record)
-    if options["as_json"]:
-        echo_json(record)
+    if emit_json_record(record, output=options["output"], as_json=options["as_json"]):
         return
     from ddrisk.report.risk_terminal import render_optimization, risk_console
 

@@ -18,11 +18,10 @@ import click
 from ddrisk.cli._common import (
     catalog_option,
     check_json_output,
-    echo_json,
+    emit_json_record,
     json_option,
     json_output_option,
     parse_id_list,
-    write_json_record,
 )
 from ddrisk.errors import InputError
 from ddrisk.risk.settings import DEFAULT_BETA, DEFAULT_RHO, PARTS, check_parts
@@ -335,10 +334,7 @@ def risk(**options: Any) -> None:
         from ddrisk.report.risk_figures import save_dependence_curve
 
         save_dependence_curve(report.curve, options["figure"])
-    if options["output"] is not None:
-        write_json_record(options["output"], report.to_dict())
-    if options["as_json"]:
-        echo_json(report.to_dict())
+    if emit_json_record(report.to_dict(), output=options["output"], as_json=options["as_json"]):
         return
     from ddrisk.report.risk_terminal import render_stack_risk, risk_console
 
@@ -384,10 +380,7 @@ def _paper_example(options: dict[str, Any]) -> None:
         from ddrisk.report.risk_records import paper_example_record
 
         record = paper_example_record(example, curve)
-        if options["output"] is not None:
-            write_json_record(options["output"], record)
-        if options["as_json"]:
-            echo_json(record)
+        if emit_json_record(record, output=options["output"], as_json=options["as_json"]):
             return
     from ddrisk.report.risk_terminal import render_paper_example, risk_console
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ddrisk.cli._common import echo_json, write_json_record
+from ddrisk.cli._common import emit_json_record
 
 
 def quantify_mef_command(
@@ -37,10 +37,7 @@ def quantify_mef_command(
             input_sha256=loaded.input_sha256,
             mission_time=loaded.mission_time,
         )
-        if output is not None:
-            write_json_record(output, record)
-        if as_json:
-            echo_json(record)
+        if emit_json_record(record, output=output, as_json=as_json):
             return
     from rich.console import Console
 
