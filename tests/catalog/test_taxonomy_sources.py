@@ -7,20 +7,19 @@ title typed from memory, or renamed by a later ATLAS release, fails here.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
 
 from ddrisk.io.taxonomies import load_mapping_set, load_taxonomy
+from tests.catalog.extracts import read_extract
 
 EXTRACT = Path(__file__).parent / "data" / "mitre-atlas-5.6.0-techniques.tsv"
 
 
 def _atlas_titles() -> dict[str, str]:
     """Technique id -> title as ATLAS shows it (sub-techniques as 'parent: name')."""
-    lines = [line for line in EXTRACT.read_text().splitlines() if not line.startswith("#")]
-    rows = list(csv.DictReader(lines, delimiter="\t"))
+    rows = read_extract(EXTRACT)
     names = {row["id"]: row["name"] for row in rows}
     return {
         row["id"]: f"{names[row['parent']]}: {row['name']}" if row["parent"] else row["name"]

@@ -7,17 +7,16 @@ and commit in the extract's header), so an article title typed from memory fails
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ddrisk.io.taxonomies import load_mapping_set, load_taxonomy
+from tests.catalog.extracts import read_extract
 
 EXTRACT = Path(__file__).parent / "data" / "eu-ai-act-2024-1689-articles.tsv"
 
 
 def _article_titles() -> dict[str, str]:
-    lines = [line for line in EXTRACT.read_text().splitlines() if not line.startswith("#")]
-    return {row["id"]: row["title"] for row in csv.DictReader(lines, delimiter="\t")}
+    return {row["id"]: row["title"] for row in read_extract(EXTRACT)}
 
 
 def test_the_extract_holds_all_113_articles_in_order() -> None:

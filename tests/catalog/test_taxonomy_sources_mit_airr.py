@@ -7,17 +7,16 @@ the extract's header), so a domain name typed from the paper or from memory fail
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ddrisk.io.taxonomies import load_mapping_set, load_taxonomy
+from tests.catalog.extracts import read_extract
 
 EXTRACT = Path(__file__).parent / "data" / "mit-airr-2025-03-26-domains.tsv"
 
 
 def _rows() -> list[dict[str, str]]:
-    lines = [line for line in EXTRACT.read_text().splitlines() if not line.startswith("#")]
-    return list(csv.DictReader(lines, delimiter="\t"))
+    return read_extract(EXTRACT)
 
 
 def _names() -> dict[str, str]:

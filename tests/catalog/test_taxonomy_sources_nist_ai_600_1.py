@@ -9,17 +9,16 @@ The conversion recased the headings, so a heading matches regardless of case.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ddrisk.io.taxonomies import load_mapping_set, load_taxonomy
+from tests.catalog.extracts import read_extract
 
 EXTRACT = Path(__file__).parent / "data" / "nist-ai-600-1-risks.tsv"
 
 
 def _risks() -> list[dict[str, str]]:
-    lines = [line for line in EXTRACT.read_text().splitlines() if not line.startswith("#")]
-    return list(csv.DictReader(lines, delimiter="\t"))
+    return read_extract(EXTRACT)
 
 
 def _section_named(title: str) -> str | None:

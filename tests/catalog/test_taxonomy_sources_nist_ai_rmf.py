@@ -8,18 +8,17 @@ or paraphrased, fails here.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ddrisk.io.taxonomies import load_mapping_set, load_taxonomy
+from tests.catalog.extracts import read_extract
 
 EXTRACT = Path(__file__).parent / "data" / "nist-ai-rmf-1.0-subcategories.tsv"
 SUBCATEGORIES_PER_FUNCTION = {"GOVERN": 19, "MAP": 18, "MEASURE": 22, "MANAGE": 13}
 
 
 def _outcomes() -> dict[str, str]:
-    lines = [line for line in EXTRACT.read_text().splitlines() if not line.startswith("#")]
-    return {row["id"]: row["text"] for row in csv.DictReader(lines, delimiter="\t")}
+    return {row["id"]: row["text"] for row in read_extract(EXTRACT)}
 
 
 def test_the_extract_holds_the_72_subcategories_as_whole_sentences() -> None:

@@ -7,17 +7,16 @@ the extract's header), so a name typed from memory or from the 2023 list fails h
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from ddrisk.io.taxonomies import load_mapping_set, load_taxonomy
+from tests.catalog.extracts import read_extract
 
 EXTRACT = Path(__file__).parent / "data" / "owasp-llm-2025-top10.tsv"
 
 
 def _owasp_names() -> dict[str, str]:
-    lines = [line for line in EXTRACT.read_text().splitlines() if not line.startswith("#")]
-    return {row["id"]: row["name"] for row in csv.DictReader(lines, delimiter="\t")}
+    return {row["id"]: row["name"] for row in read_extract(EXTRACT)}
 
 
 def test_the_extract_holds_the_whole_2025_list() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ddrisk import defaults
 from ddrisk.cli._common import (
     catalog_option,
     check_json_output,
@@ -169,7 +170,7 @@ def _parameters(options: dict[str, Any]) -> Any:
 @click.option(
     "--seed",
     type=_Number(low=0, integer=True),
-    default=0,
+    default=defaults.SEED,
     show_default=True,
     help="Seed for sampling and Monte Carlo uncertainty.",
 )
@@ -192,7 +193,7 @@ def _parameters(options: dict[str, Any]) -> Any:
     "--draws",
     "n_samples",
     type=_Number(low=100, high=10_000_000, integer=True),
-    default=20_000,
+    default=defaults.SAMPLER_DRAWS,
     show_default=True,
     help="Draws of the importance sampler wherever it is used.",
 )

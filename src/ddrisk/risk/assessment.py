@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ddrisk import defaults
 from ddrisk.risk.settings import DEFAULT_BETA, DEFAULT_RHO, PARTS, check_parts
 from ddrisk.risk.structure import to_data as structure_data
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from ddrisk.risk.structure import Node
 
 RISK_SCHEMA = "ddrisk.risk/1"
-DEFAULT_DRAWS = 20_000
+DEFAULT_DRAWS = defaults.SAMPLER_DRAWS
 """Draws of the importance sampler when it is used (``ddrisk risk --draws``)."""
 
 
@@ -121,7 +122,7 @@ def assess_stack(
     *,
     params: RiskParameters | None = None,
     engine: str = "auto",
-    seed: int = 0,
+    seed: int = defaults.SEED,
     beta: float = DEFAULT_BETA,
     rho: float = DEFAULT_RHO,
     n_draws: int = 0,

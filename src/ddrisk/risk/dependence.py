@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ddrisk import defaults
 from ddrisk._jsonnum import json_number
 from ddrisk.risk.copula import copula_log_all_fail
 from ddrisk.risk.effective import (
@@ -392,7 +393,7 @@ def compare_on_marginals(
 
 
 def _failure_mode_probability(
-    model: FailureModeModel, engine: str, seed: int, n_samples: int = 20_000
+    model: FailureModeModel, engine: str, seed: int, n_samples: int = defaults.SAMPLER_DRAWS
 ) -> float:
     from ddrisk.risk.engine import compute_stack_failure
 
@@ -407,7 +408,7 @@ def compare_dependence_models(
     beta: float = DEFAULT_BETA,
     rho: float = DEFAULT_RHO,
     engine: str = "auto",
-    seed: int = 0,
+    seed: int = defaults.SEED,
     failure_mode_probability: float | None = None,
     failure_mode_log_probability: float | None = None,
 ) -> DependenceComparison:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ddrisk import defaults
 from ddrisk._jsonnum import json_number
 from ddrisk.risk.copula import copula_log_all_fail
 from ddrisk.risk.dependence import (
@@ -162,8 +163,8 @@ def stack_curve(
     beta: float = DEFAULT_BETA,
     rho: float = DEFAULT_RHO,
     engine: str = "auto",
-    seed: int = 0,
-    n_samples: int = 20_000,
+    seed: int = defaults.SEED,
+    n_samples: int = defaults.SAMPLER_DRAWS,
     node_budget: int | None = None,
     state_budget: int | None = None,
     full: Any = None,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ddrisk import defaults
 from ddrisk._hashing import object_sha256
 from ddrisk._jsonnum import json_number
 from ddrisk.risk.effective import EFFECTIVE_LAYERS_DEFINITION, effective_independent_layers
@@ -177,10 +178,10 @@ def compute_stack_failure(
     *,
     engine: str = "auto",
     method: str = "auto",
-    seed: int = 0,
+    seed: int = defaults.SEED,
     node_budget: int = DEFAULT_NODE_BUDGET,
     state_budget: int = DEFAULT_STATE_BUDGET,
-    n_samples: int = 20_000,
+    n_samples: int = defaults.SAMPLER_DRAWS,
 ) -> StackFailure:
     """P(stack fails) under the failure-mode model, with marginals, penalty and effective depth.
 

@@ -604,17 +604,14 @@ def _layer_sweep_order(p: np.ndarray) -> list[int]:
     return placed
 
 
-def _bdd_levels(comp: _Component, levels: list[tuple[str, int, int]]) -> dict[str, float]:
-    """P(variable is true) for every BDD variable name."""
-    probability: dict[str, float] = {}
-    for kind, a, b in levels:
-        if kind == "q":
-            probability[f"q{a}_{b}"] = float(comp.q[a])
-        elif kind == "c":
-            probability[f"c{a}_{b}"] = float(comp.p[a, b])
-        else:
-            probability[f"r{a}_{b}"] = float(comp.r[a])
-    return probability
+def _level_probabilities(comp: _Component, levels: list[tuple[str, int, int]]) -> list[float]:
+    """P(variable is true) for every BDD level (variable ``str(k)`` is level ``k``)."""
+    values = {
+        "q": lambda a, b: comp.q[a],
+        "c": lambda a, b: comp.p[a, b],
+        "r": lambda a, b: comp.r[a],
+    }
+    return [float(values[kind](a, b)) for kind, a, b in levels]
 
 
 def _build_bdd(
@@ -633,7 +630,13 @@ def _build_bdd(
     backend: Any = _bdd_module()[0]
     bdd = backend.BDD()
     levels = _variable_order(comp, mode_order, placement)
-    bdd.declare(*[f"{kind}{a}_{b}" for kind, a, b in levels])
+    # variables are named by level, as the shared diagram reader (faulttree_numeric) expects
+    level_of = {level: k for k, level in enumerate(levels)}
+    bdd.declare(*[str(k) for k in range(len(levels))])
+
+    def var(kind: str, a: int, b: int) -> Any:
+        return bdd.var(str(level_of[(kind, a, b)]))
+
     bdd.configure(reordering=False)
     position = {j: k for k, j in enumerate(mode_order)}
     layer_rank = sorted(
@@ -660,11 +663,11 @@ def _build_bdd(
     try:
         top = bdd.true
         for i in layer_rank:
-            clause = bdd.var(f"r{i}_-1") if comp.r[i] > 0.0 else bdd.false
+            clause = var("r", i, -1) if comp.r[i] > 0.0 else bdd.false
             for j in np.flatnonzero(comp.p[i] > 0):
-                event = bdd.var(f"q{j}_-1")
+                event = var("q", int(j), -1)
                 if comp.p[i, j] < 1.0:
-                    event = event & bdd.var(f"c{i}_{j}")
+                    event = event & var("c", i, int(j))
                 clause = clause | event
                 check()
             top = top & clause
@@ -674,72 +677,14 @@ def _build_bdd(
             raise BudgetExceeded("bdd", size, node_budget)
         value = math.nan
         if evaluate:
-            value, _ = _bdd_probability(bdd, top, _bdd_levels(comp, levels))
+            from ddrisk.risk.faulttree_numeric import evaluate as evaluate_diagram
+
+            value, _ = evaluate_diagram(
+                bdd, top, _level_probabilities(comp, levels), importance=False
+            )
         return size, value
     finally:
         top = clause = event = None
-
-
-_Scaled = tuple[float, int]  # mantissa * 2 ** exponent, so no product underflows
-
-
-def _mix(a: float, x: _Scaled, b: float, y: _Scaled) -> _Scaled:
-    """``a * x + b * y`` for non-negative scaled numbers (no cancellation, no underflow)."""
-    mx, ex = x
-    my, ey = y
-    if mx == 0.0:
-        mantissa, exponent = b * my, ey
-    elif my == 0.0:
-        mantissa, exponent = a * mx, ex
-    else:
-        exponent = max(ex, ey)
-        mantissa = a * math.ldexp(mx, ex - exponent) + b * math.ldexp(my, ey - exponent)
-    if mantissa == 0.0:
-        return (0.0, 0)
-    fraction, shift = math.frexp(mantissa)
-    return (fraction, exponent + shift)
-
-
-def _scaled_log(x: _Scaled) -> float:
-    return math.log(x[0]) + x[1] * math.log(2.0) if x[0] > 0 else -math.inf
-
-
-def _bdd_probability(bdd: Any, root: Any, probability: dict[str, float]) -> tuple[float, float]:
-    """(log P(root true), log P(root false)) by an iterative bottom-up pass.
-
-    Each regular node carries both P(true) and P(false); a complemented edge swaps them, so
-    ``1 - P`` is never formed. Values are kept as mantissa/exponent pairs, so probabilities far
-    below the smallest double stay exact to rounding. CUDD tags a complemented edge in the
-    lowest bit of the node pointer, which is what ``int(u) & 1`` reads.
-    """
-    one: _Scaled = (0.5, 1)
-    zero: _Scaled = (0.0, 0)
-    memo: dict[int, tuple[_Scaled, _Scaled]] = {int(bdd.true) & ~1: (one, zero)}
-
-    def value(key: int) -> tuple[_Scaled, _Scaled]:
-        pt, pf = memo[key & ~1]
-        return (pf, pt) if key & 1 else (pt, pf)
-
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        key = int(node) & ~1
-        if key in memo:
-            stack.pop()
-            continue
-        low, high = node.low, node.high
-        low_key, high_key = int(low), int(high)
-        pending = [c for c, k in ((low, low_key), (high, high_key)) if (k & ~1) not in memo]
-        if pending:
-            stack.extend(pending)
-            continue
-        stack.pop()
-        pv = probability[node.var]
-        lt, lf = value(low_key)
-        ht, hf = value(high_key)
-        memo[key] = (_mix(1.0 - pv, lt, pv, ht), _mix(1.0 - pv, lf, pv, hf))
-    pt, pf = value(int(root))
-    return _scaled_log(pt), _scaled_log(pf)
 
 
 def _bdd_candidates(comp: _Component) -> list[tuple[str, list[int], str]]:

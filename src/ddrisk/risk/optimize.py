@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ddrisk import defaults
 from ddrisk._jsonnum import json_number
 from ddrisk.catalog.model import Catalog, SafetyTax
 from ddrisk.errors import InputError
@@ -61,7 +62,7 @@ METHOD = (
 ProbabilityFunction = Callable[[FailureModeModel], float]
 
 
-def engine_probability(engine: str = "exact", seed: int = 0) -> ProbabilityFunction:
+def engine_probability(engine: str = "exact", seed: int = defaults.SEED) -> ProbabilityFunction:
     """P(stack fails) from :func:`ddrisk.risk.engine.compute_stack_failure`.
 
     With the exact engine, a structured stack with at most :data:`ENUMERATE_STRUCTURED_MODES`

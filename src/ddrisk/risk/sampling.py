@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp, ndtri
 
+from ddrisk import defaults
 from ddrisk._jsonnum import json_number
 from ddrisk.risk._strata import StratifiedIntegrand
 from ddrisk.risk.model import FailureModeModel
@@ -204,8 +205,8 @@ def _stratified_statistics(
 def importance_sample(
     model: FailureModeModel,
     *,
-    n: int = 20_000,
-    seed: int = 0,
+    n: int = defaults.SAMPLER_DRAWS,
+    seed: int = defaults.SEED,
     pilot: int = 2_000,
     max_strata_bits: int = MAX_STRATA_BITS,
     look_ahead: float = 0.5,
@@ -349,7 +350,7 @@ def crude_monte_carlo(
     model: FailureModeModel,
     *,
     n: int,
-    seed: int = 0,
+    seed: int = defaults.SEED,
     time_limit: float | None = None,
     chunk: int = 4_096,
 ) -> SamplingResult:
